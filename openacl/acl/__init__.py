@@ -1,0 +1,12 @@
+"""The pyACL facade: ``acl``, ``acl.rt``, ``acl.mdl`` and ``acl.util``, built from the call table.
+
+Importing the ``*_calls`` modules registers the implementations; ``build_modules`` then makes
+one function per table line, implemented or not.
+"""
+
+from openacl.acl import lifecycle_calls, runtime_calls, util_calls  # noqa: F401  (register)
+from openacl.acl.build import build_modules
+
+MODULES = build_modules()
+
+__all__ = ["MODULES"]

@@ -1,0 +1,280 @@
+"""The pyACL call table: every call of ``../shared/spec/pyacl-api.md`` §1-§5, one per line.
+
+This table is the single source of the facade's shape. ``openacl.acl.build`` turns each
+line into a positional-only Python function; ``python -m openacl.coverage`` measures how
+many of them have an implementation.
+
+Line format::
+
+    module.name   CODE:arg CODE:arg | CODE:optional_arg   -> returns
+
+Argument codes follow CPython's ``PyArg_ParseTuple`` (what pyACL's C wrapper uses):
+
+    i  int32, range-checked (OverflowError)     I  uint32, masked (-1 -> 0xFFFFFFFF)
+    L  int64, range-checked                     K  uint64, masked (pointers, handles, sizes)
+    H  uint16, masked                           b  uint8, 0..255 (OverflowError)
+    f  float (an int is accepted)               s  str
+    O  any object                               list / dict  exactly that type
+
+Returns: ``ret`` (status only); ``(t1, t2, ..., ret)`` (values then status); or a bare
+value ``int``, ``int=-1`` (failure answer -1), ``str`` (failure ""), ``str?`` (failure None),
+``handle`` (failure 0), ``float``, ``bytes``, ``obj``, ``None``. Tuple element types give
+the failure value placed before the code: int 0, float 0.0, dict {}, dict? None,
+list [], list? None, str "", handle 0, obj None.
+"""
+
+TABLE = r"""
+# --- acl: lifecycle, version, logging (spec 1) ---
+acl.init                        | s:config_path                                   -> ret
+acl.finalize                                                                      -> ret
+acl.finalize_reference                                                            -> (int, ret)
+acl.get_version                                                                   -> (int, int, int, ret)
+acl.get_soc_name                                                                  -> str?
+acl.get_recent_err_msg                                                            -> str?
+acl.app_log                     i:level s:msg                                     -> None
+acl.get_version_str             s:pkg_name                                        -> (str, ret)
+acl.get_cann_version            i:pkg                                             -> (dict, ret)
+acl.get_cann_attribute_list                                                       -> (list, int, ret)
+acl.get_cann_attribute          i:attr                                            -> (int, ret)
+acl.get_device_capability       i:device_id i:info                                -> (int, ret)
+acl.float16_to_float            H:value                                           -> float
+acl.float_to_float16            f:value                                           -> int
+# --- acl: data buffers and tensor descriptors (spec 4) ---
+acl.create_data_buffer          K:data_ptr K:size                                 -> handle
+acl.destroy_data_buffer         K:data_buffer                                     -> ret
+acl.get_data_buffer_addr        K:data_buffer                                     -> int
+acl.get_data_buffer_size        K:data_buffer                                     -> int
+acl.get_data_buffer_size_v2     K:data_buffer                                     -> int
+acl.update_data_buffer          K:data_buffer K:data_ptr K:size                   -> ret
+acl.data_type_size              i:data_type                                       -> int
+acl.create_tensor_desc          i:data_type list:dims i:format                    -> handle
+acl.destroy_tensor_desc         K:tensor_desc                                     -> None
+acl.get_tensor_desc_type        K:tensor_desc                                     -> int=-1
+acl.get_tensor_desc_format      K:tensor_desc                                     -> int=-1
+acl.get_tensor_desc_num_dims    K:tensor_desc                                     -> int
+acl.get_tensor_desc_dim         K:tensor_desc K:index                             -> int=-1
+acl.get_tensor_desc_dim_v2      K:tensor_desc K:index                             -> (int, ret)
+acl.get_tensor_desc_dim_range   K:tensor_desc K:index K:dim_range_num             -> (list?, ret)
+acl.get_tensor_desc_element_count K:tensor_desc                                   -> int
+acl.get_tensor_desc_size        K:tensor_desc                                     -> int
+acl.get_tensor_desc_name        K:tensor_desc                                     -> str
+acl.set_tensor_desc_name        K:tensor_desc s:name                              -> None
+acl.set_tensor_shape            K:tensor_desc list:dims                           -> ret
+acl.set_tensor_origin_shape     K:tensor_desc list:dims                           -> ret
+acl.set_tensor_storage_shape    K:tensor_desc list:dims                           -> ret
+acl.set_tensor_format           K:tensor_desc i:format                            -> ret
+acl.set_tensor_origin_format    K:tensor_desc i:format                            -> ret
+acl.set_tensor_storage_format   K:tensor_desc i:format                            -> ret
+acl.set_tensor_shape_range      K:tensor_desc list:dims_range                     -> ret
+acl.set_tensor_value_range      K:tensor_desc list:value_range                    -> ret
+acl.set_tensor_const            K:tensor_desc K:data_ptr K:size                   -> ret
+acl.set_tensor_place_ment       K:tensor_desc i:mem_type                          -> ret
+acl.set_tensor_dynamic_input    K:tensor_desc s:dynamic_input_name                -> ret
+acl.trans_tensor_desc_format    K:tensor_desc i:format                            -> (handle, ret)
+acl.get_tensor_desc_address     K:tensor_desc                                     -> int
+acl.get_tensor_desc_by_index    K:tensor_desc K:index                             -> handle
+# --- acl.rt: devices (spec 2.1) ---
+rt.set_device                   i:device_id                                       -> ret
+rt.reset_device                 i:device_id                                       -> ret
+rt.reset_device_force           i:device_id                                       -> ret
+rt.get_device                                                                     -> (int, ret)
+rt.get_device_count                                                               -> (int, ret)
+rt.get_run_mode                                                                   -> (int, ret)
+rt.synchronize_device                                                             -> ret
+rt.synchronize_device_with_timeout i:timeout                                      -> ret
+rt.set_ts_device                i:ts_id                                           -> ret
+rt.get_device_info              i:device_id i:attr                                -> (int, ret)
+rt.get_device_utilization_rate  i:device_id                                       -> (dict, ret)
+rt.query_device_status          i:device_id                                       -> (int, ret)
+rt.device_can_access_peer       i:device_id i:peer_device_id                      -> (int, ret)
+rt.device_enable_peer_access    i:peer_device_id I:flags                          -> ret
+rt.device_disable_peer_access   i:peer_device_id                                  -> ret
+rt.set_device_sat_mode          i:mode                                            -> ret
+rt.get_device_sat_mode                                                            -> (int, ret)
+# --- acl.rt: contexts (spec 2.2) ---
+rt.create_context               i:device_id                                       -> (handle, ret)
+rt.destroy_context              K:context                                         -> ret
+rt.set_context                  K:context                                         -> ret
+rt.get_context                                                                    -> (handle, ret)
+rt.ctx_get_current_default_stream                                                 -> (handle, ret)
+rt.ctx_set_sys_param_opt        i:opt L:value                                     -> ret
+rt.ctx_get_sys_param_opt        i:opt                                             -> (int, ret)
+rt.set_sys_param_opt            i:opt L:value                                     -> ret
+rt.get_sys_param_opt            i:opt                                             -> (int, ret)
+rt.get_primary_ctx_state        i:device_id                                       -> (int, int, ret)
+# --- acl.rt: streams (spec 2.3) ---
+rt.create_stream                                                                  -> (handle, ret)
+rt.create_stream_with_config    I:priority I:flag                                 -> (handle, ret)
+rt.destroy_stream               K:stream                                          -> ret
+rt.destroy_stream_force         K:stream                                          -> ret
+rt.synchronize_stream           K:stream                                          -> ret
+rt.synchronize_stream_with_timeout K:stream i:timeout                             -> ret
+rt.stream_query                 K:stream                                          -> (int, ret)
+rt.stream_wait_event            K:stream K:event                                  -> ret
+rt.stream_abort                 K:stream                                          -> ret
+rt.stream_get_id                K:stream                                          -> (int, ret)
+rt.get_stream_available_num                                                       -> (int, ret)
+rt.set_stream_failure_mode      K:stream K:mode                                   -> ret
+rt.set_stream_overflow_switch   K:stream I:flag                                   -> ret
+rt.get_stream_overflow_switch   K:stream                                          -> (int, ret)
+rt.set_stream_attribute         K:stream i:attr O:value                           -> ret
+rt.get_stream_attribute         K:stream i:attr                                   -> (dict, ret)
+# --- acl.rt: memory (spec 2.4) ---
+rt.malloc                       K:size I:policy                                   -> (int, ret)
+rt.malloc_align32               K:size I:policy                                   -> (int, ret)
+rt.malloc_cached                K:size I:policy                                   -> (int, ret)
+rt.mem_flush                    K:dev_ptr K:size                                  -> ret
+rt.mem_invalidate               K:dev_ptr K:size                                  -> ret
+rt.free                         K:dev_ptr                                         -> ret
+rt.malloc_host                  K:size                                            -> (int, ret)
+rt.free_host                    K:host_ptr                                        -> ret
+rt.malloc_with_cfg              K:size I:policy O:cfg                             -> (int, ret)
+rt.malloc_host_with_cfg         K:size O:cfg                                      -> (int, ret)
+rt.memcpy2d                     K:dst K:dpitch K:src K:spitch K:width K:height i:kind -> ret
+rt.memcpy2d_async               K:dst K:dpitch K:src K:spitch K:width K:height i:kind K:stream -> ret
+rt.reserve_mem_address          K:size K:alignment K:expect_ptr K:flags           -> (int, ret)
+rt.release_mem_address          K:virtual_ptr                                     -> ret
+rt.malloc_physical              K:size O:prop K:flags                             -> (handle, ret)
+rt.free_physical                K:handle                                          -> ret
+rt.pointer_get_attributes       K:ptr                                             -> (dict, ret)
+rt.memset                       K:dev_ptr K:max_count i:value K:count             -> ret
+rt.memset_async                 K:dev_ptr K:max_count i:value K:count K:stream    -> ret
+rt.memcpy                       K:dst K:dest_max K:src K:count i:kind             -> ret
+rt.memcpy_async                 K:dst K:dest_max K:src K:count i:kind K:stream    -> ret
+rt.get_mem_info                 i:attr                                            -> (int, int, ret)
+rt.get_overflow_status          K:out_addr K:out_size K:stream                    -> ret
+rt.reset_overflow_status        K:stream                                          -> ret
+# --- acl.rt: events (spec 2.5) ---
+rt.create_event                                                                   -> (handle, ret)
+rt.create_event_with_flag       I:flag                                            -> (handle, ret)
+rt.create_event_ex_with_flag    I:flag                                            -> (handle, ret)
+rt.destroy_event                K:event                                           -> ret
+rt.record_event                 K:event K:stream                                  -> ret
+rt.reset_event                  K:event K:stream                                  -> ret
+rt.synchronize_event            K:event                                           -> ret
+rt.synchronize_event_with_timeout K:event i:timeout                               -> ret
+rt.query_event_status           K:event                                           -> (int, ret)
+rt.query_event                  K:event                                           -> (int, ret)
+rt.query_event_wait_status      K:event                                           -> (int, ret)
+rt.event_elapsed_time           K:start K:end                                     -> (float, ret)
+rt.event_get_timestamp          K:event                                           -> (int, ret)
+rt.get_event_id                 K:event                                           -> (int, ret)
+rt.get_event_avail_num                                                            -> (int, ret)
+# --- acl.rt: host callbacks, report threads, diagnostics (spec 2.6) ---
+rt.subscribe_report             K:thread_id K:stream                              -> ret
+rt.unsubscribe_report           K:thread_id K:stream                              -> ret
+rt.launch_callback              O:fn O:user_data i:block_type K:stream            -> ret
+rt.process_report               i:timeout                                         -> ret
+rt.set_exception_info_callback  O:fn                                              -> ret
+rt.get_error_code_from_exception_info  K:info                                     -> int
+rt.get_task_id_from_exception_info     K:info                                     -> int
+rt.get_stream_id_from_exception_info   K:info                                     -> int
+rt.get_thread_id_from_exception_info   K:info                                     -> int
+rt.get_device_id_from_exception_info   K:info                                     -> int
+rt.get_thread_last_task_id                                                        -> (int, ret)
+rt.peek_at_last_error           | i:level                                         -> ret
+rt.get_last_error               | i:level                                         -> ret
+rt.set_op_wait_timeout          I:timeout                                         -> ret
+rt.set_op_execute_time_out      I:timeout                                         -> ret
+# --- acl.util (spec 3) ---
+util.bytes_to_ptr               O:data                                            -> int
+util.ptr_to_bytes               K:ptr K:size                                      -> bytes
+util.numpy_to_ptr               O:array                                           -> int
+util.numpy_contiguous_to_ptr    O:array                                           -> obj
+util.ptr_to_numpy               K:ptr O:shape i:npy_type                          -> obj
+util.start_thread               O:fn O:args                                       -> obj
+util.stop_thread                K:thread_id                                       -> int
+# --- acl.mdl: load / unload (spec 5.1) ---
+mdl.load_from_file              s:model_path                                      -> (int, ret)
+mdl.load_from_mem               K:model_ptr K:model_size                          -> (int, ret)
+mdl.load_from_file_with_mem     s:model_path K:work_ptr K:work_size K:weight_ptr K:weight_size -> (int, ret)
+mdl.load_from_mem_with_mem      K:model_ptr K:model_size K:work_ptr K:work_size K:weight_ptr K:weight_size -> (int, ret)
+mdl.query_size                  s:model_path                                      -> (int, int, ret)
+mdl.query_size_from_mem         K:model_ptr K:model_size                          -> (int, int, ret)
+mdl.create_config_handle                                                          -> handle
+mdl.destroy_config_handle       K:config_handle                                   -> ret
+mdl.set_config_opt              K:config_handle i:attr O:value                    -> ret
+mdl.load_with_config            K:config_handle                                   -> (int, ret)
+mdl.unload                      I:model_id                                        -> ret
+mdl.bundle_load_from_file       s:model_path                                      -> (int, ret)
+mdl.bundle_load_from_mem        K:model_ptr K:model_size                          -> (int, ret)
+mdl.bundle_get_model_num        I:bundle_id                                       -> (int, ret)
+mdl.bundle_get_model_id         I:bundle_id K:index                               -> (int, ret)
+mdl.bundle_unload               I:bundle_id                                       -> ret
+# --- acl.mdl: model description (spec 5.2) ---
+mdl.create_desc                                                                   -> handle
+mdl.destroy_desc                K:model_desc                                      -> ret
+mdl.get_desc                    K:model_desc I:model_id                           -> ret
+mdl.get_desc_from_file          K:model_desc s:model_path                         -> ret
+mdl.get_desc_from_mem           K:model_desc K:model_ptr K:model_size             -> ret
+mdl.get_num_inputs              K:model_desc                                      -> int
+mdl.get_num_outputs             K:model_desc                                      -> int
+mdl.get_input_size_by_index     K:model_desc K:index                              -> int
+mdl.get_output_size_by_index    K:model_desc K:index                              -> int
+mdl.get_input_dims              K:model_desc K:index                              -> (dict, ret)
+mdl.get_input_dims_v2           K:model_desc K:index                              -> (dict, ret)
+mdl.get_output_dims             K:model_desc K:index                              -> (dict, ret)
+mdl.get_cur_output_dims         K:model_desc K:index                              -> (dict, ret)
+mdl.get_input_dims_range        K:model_desc K:index                              -> (dict, ret)
+mdl.get_input_name_by_index     K:model_desc K:index                              -> str
+mdl.get_output_name_by_index    K:model_desc K:index                              -> str
+mdl.get_input_index_by_name     K:model_desc s:name                               -> (int, ret)
+mdl.get_output_index_by_name    K:model_desc s:name                               -> (int, ret)
+mdl.get_input_format            K:model_desc K:index                              -> int=-1
+mdl.get_output_format           K:model_desc K:index                              -> int=-1
+mdl.get_input_data_type         K:model_desc K:index                              -> int=-1
+mdl.get_output_data_type        K:model_desc K:index                              -> int=-1
+mdl.get_tensor_real_name        K:model_desc s:name                               -> str?
+mdl.get_dynamic_batch           K:model_desc                                      -> (dict, ret)
+mdl.get_dynamic_hw              K:model_desc K:index                              -> (dict, ret)
+mdl.get_input_dynamic_gear_count K:model_desc K:index                             -> (int, ret)
+mdl.get_input_dynamic_dims      K:model_desc K:index K:gear_count                 -> (list?, ret)
+mdl.get_op_attr                 K:model_desc s:op_name s:attr                     -> str?
+# --- acl.mdl: datasets (spec 5.3) ---
+mdl.create_dataset                                                                -> handle
+mdl.destroy_dataset             K:dataset                                         -> ret
+mdl.add_dataset_buffer          K:dataset K:data_buffer                           -> (handle, ret)
+mdl.get_dataset_num_buffers     K:dataset                                         -> int
+mdl.get_dataset_buffer          K:dataset K:index                                 -> handle
+mdl.set_dataset_tensor_desc     K:dataset K:tensor_desc K:index                   -> (handle, ret)
+mdl.get_dataset_tensor_desc     K:dataset K:index                                 -> handle
+# --- acl.mdl: execution (spec 5.4) ---
+mdl.execute                     I:model_id K:input K:output                       -> ret
+mdl.execute_async               I:model_id K:input K:output K:stream              -> ret
+mdl.create_exec_config_handle                                                     -> handle
+mdl.destroy_exec_config_handle  K:config_handle                                   -> ret
+mdl.set_exec_config_opt         K:config_handle i:attr K:value                    -> ret
+mdl.execute_v2                  I:model_id K:input K:output K:stream K:config_handle -> ret
+# --- acl.mdl: dynamic batch / image size / dims (spec 5.5) ---
+mdl.set_dynamic_batch_size      I:model_id K:dataset K:index K:batch_size         -> ret
+mdl.set_dynamic_hw_size         I:model_id K:dataset K:index K:height K:width     -> ret
+mdl.set_input_dynamic_dims      I:model_id K:dataset K:index dict:dims            -> ret
+# --- acl.mdl: AIPP (spec 5.6) ---
+mdl.get_aipp_type               I:model_id K:index                                -> (int, int, ret)
+mdl.get_first_aipp_info         I:model_id K:index                                -> (dict?, ret)
+mdl.get_aipp_data_size          K:batch_size                                      -> (int, ret)
+mdl.create_aipp                 K:batch_size                                      -> handle
+mdl.destroy_aipp                K:aipp                                            -> ret
+mdl.set_aipp_input_format       K:aipp i:input_format                             -> ret
+mdl.set_aipp_csc_params         K:aipp b:csc_switch i:r0c0 i:r0c1 i:r0c2 i:r1c0 i:r1c1 i:r1c2 i:r2c0 i:r2c1 i:r2c2 I:out_bias0 I:out_bias1 I:out_bias2 I:in_bias0 I:in_bias1 I:in_bias2 -> ret
+mdl.set_aipp_rbuv_swap_switch   K:aipp b:switch                                   -> ret
+mdl.set_aipp_ax_swap_switch     K:aipp b:switch                                   -> ret
+mdl.set_aipp_src_image_size     K:aipp i:width i:height                           -> ret
+mdl.set_aipp_crop_params        K:aipp b:switch i:start_w i:start_h i:crop_w i:crop_h K:batch_index -> ret
+mdl.set_aipp_padding_params     K:aipp b:switch i:top i:bottom i:left i:right K:batch_index -> ret
+mdl.set_aipp_dtc_pixel_mean     K:aipp i:mean0 i:mean1 i:mean2 i:mean3 K:batch_index -> ret
+mdl.set_aipp_dtc_pixel_min      K:aipp f:min0 f:min1 f:min2 f:min3 K:batch_index  -> ret
+mdl.set_aipp_pixel_var_reci     K:aipp f:var0 f:var1 f:var2 f:var3 K:batch_index  -> ret
+mdl.set_aipp_scf_params         K:aipp b:switch i:in_w i:in_h i:out_w i:out_h K:batch_index -> ret
+mdl.set_input_aipp              I:model_id K:dataset K:index K:aipp               -> ret
+mdl.set_aipp_by_input_index     I:model_id K:dataset K:index K:aipp               -> ret
+# --- acl.mdl: dump and misc (spec 5.7) ---
+mdl.init_dump                                                                     -> ret
+mdl.finalize_dump                                                                 -> ret
+mdl.set_dump                    | s:config_path                                   -> ret
+mdl.dump_reg_callback           O:fn I:flag                                       -> ret
+mdl.dump_unreg_callback                                                           -> None
+mdl.create_and_get_op_desc      i:device_id I:stream_id I:task_id K:op_name_len   -> (str, handle, int, handle, int, ret)
+mdl.load_from_file_with_q       s:model_path K:input_q_ptr K:input_q_num K:output_q_ptr K:output_q_num -> (int, ret)
+mdl.load_from_mem_with_q        K:model_ptr K:model_size K:input_q_ptr K:input_q_num K:output_q_ptr K:output_q_num -> (int, ret)
+"""

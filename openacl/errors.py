@@ -1,0 +1,186 @@
+"""Exceptions of the openacl core. Each carries the ACL error code the facade returns.
+
+The core raises; only the facade (``openacl.acl``) turns an exception into a return code.
+Never parse a code back out of a message: read ``error.code``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from openacl.constants import ErrorCode as E
+
+__all__ = [
+    "AclError", "InvalidParam", "Uninitialized", "RepeatInitialize", "RepeatFinalize",
+    "InvalidFile", "ParseFile", "InvalidDumpConfig", "InvalidProfilingConfig",
+    "InvalidDevice", "ContextNotSet", "StreamContextMismatch", "ModelContextMismatch",
+    "RuntimeParamInvalid", "MemoryAllocation", "NoStreamResource", "FeatureNotSupported",
+    "NotSupportedYet", "StreamSyncTimeout", "EventSyncTimeout", "ReportTimeout",
+    "ThreadNotSubscribed", "StreamNotSubscribed", "RepeatSubscribe", "ModelExecuteFailed",
+    "GeParamInvalid", "GeFailure", "ModelIdInvalid", "DynamicInputLengthInvalid",
+    "DynamicBatchSizeInvalid", "AippNotExist", "InternalError", "FidelityWarning",
+    "report_fidelity",
+]
+
+
+class AclError(Exception):
+    """An error with an ACL return code. Subclasses set ``code`` as a class attribute."""
+
+    code: int = E.ACL_ERROR_FAILURE
+
+    def __init__(self, message: str, code: int | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = int(code)
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.args[0]}"
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args[0], self.code))
+
+
+def _rebuild(cls, message, code):
+    return cls(message, code)
+
+
+class InvalidParam(AclError):
+    code = E.ACL_ERROR_INVALID_PARAM
+
+
+class Uninitialized(AclError):
+    code = E.ACL_ERROR_UNINITIALIZE
+
+
+class RepeatInitialize(AclError):
+    code = E.ACL_ERROR_REPEAT_INITIALIZE
+
+
+class RepeatFinalize(AclError):
+    code = E.ACL_ERROR_REPEAT_FINALIZE
+
+
+class InvalidFile(AclError):
+    code = E.ACL_ERROR_INVALID_FILE
+
+
+class ParseFile(AclError):
+    code = E.ACL_ERROR_PARSE_FILE
+
+
+class InvalidDumpConfig(AclError):
+    code = E.ACL_ERROR_INVALID_DUMP_CONFIG
+
+
+class InvalidProfilingConfig(AclError):
+    code = E.ACL_ERROR_INVALID_PROFILING_CONFIG
+
+
+class InvalidDevice(AclError):
+    code = E.ACL_ERROR_RT_INVALID_DEVICEID
+
+
+class ContextNotSet(AclError):
+    code = E.ACL_ERROR_RT_CONTEXT_NULL
+
+
+class StreamContextMismatch(AclError):
+    code = E.ACL_ERROR_RT_STREAM_CONTEXT
+
+
+class ModelContextMismatch(AclError):
+    code = E.ACL_ERROR_RT_MODEL_CONTEXT
+
+
+class RuntimeParamInvalid(AclError):
+    code = E.ACL_ERROR_RT_PARAM_INVALID
+
+
+class MemoryAllocation(AclError):
+    code = E.ACL_ERROR_RT_MEMORY_ALLOCATION
+
+
+class NoStreamResource(AclError):
+    code = E.ACL_ERROR_RT_NO_STREAM_RESOURCE
+
+
+class FeatureNotSupported(AclError):
+    code = E.ACL_ERROR_RT_FEATURE_NOT_SUPPORT
+
+
+class NotSupportedYet(AclError):
+    code = E.ACL_ERROR_API_NOT_SUPPORT
+
+
+class StreamSyncTimeout(AclError):
+    code = E.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT
+
+
+class EventSyncTimeout(AclError):
+    code = E.ACL_ERROR_RT_EVENT_SYNC_TIMEOUT
+
+
+class ReportTimeout(AclError):
+    code = E.ACL_ERROR_RT_REPORT_TIMEOUT
+
+
+class ThreadNotSubscribed(AclError):
+    code = E.ACL_ERROR_RT_THREAD_SUBSCRIBE
+
+
+class StreamNotSubscribed(AclError):
+    code = E.ACL_ERROR_RT_STREAM_NO_CB_REG
+
+
+class RepeatSubscribe(AclError):
+    code = E.ACL_ERROR_RT_STREAM_SUBSCRIBE
+
+
+class ModelExecuteFailed(AclError):
+    code = E.ACL_ERROR_RT_MODEL_EXECUTE
+
+
+class GeParamInvalid(AclError):
+    code = E.ACL_ERROR_GE_PARAM_INVALID
+
+
+class GeFailure(AclError):
+    code = E.ACL_ERROR_GE_FAILURE
+
+
+class ModelIdInvalid(AclError):
+    code = E.ACL_ERROR_GE_EXEC_MODEL_ID_INVALID
+
+
+class DynamicInputLengthInvalid(AclError):
+    code = E.ACL_ERROR_GE_DYNAMIC_INPUT_LENGTH_INVALID
+
+
+class DynamicBatchSizeInvalid(AclError):
+    code = E.ACL_ERROR_GE_DYNAMIC_BATCH_SIZE_INVALID
+
+
+class AippNotExist(AclError):
+    code = E.ACL_ERROR_GE_AIPP_NOT_EXIST
+
+
+class InternalError(AclError):
+    code = E.ACL_ERROR_INTERNAL_ERROR
+
+
+class FidelityWarning(UserWarning):
+    """Something worked here that would fail or misbehave on a real Ascend NPU."""
+
+
+def report_fidelity(message: str, error: type[AclError] = RuntimeParamInvalid,
+                    code: int | None = None) -> None:
+    """Warn about a call that works here but would break on an NPU; raise in strict mode."""
+    from openacl import config
+
+    if config.strict():
+        raise error(message + " (refused: OPENACL_STRICT is set)", code)
+    warnings.warn(message, FidelityWarning, stacklevel=4)

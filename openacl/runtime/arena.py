@@ -1,0 +1,98 @@
+"""An arena: one reserved span of virtual memory, carved into allocations.
+
+Each emulated device owns an arena, and pinned host memory has one of its own, so any
+address tells where it belongs: an address inside a device arena that is not inside a live
+allocation is a freed or invented device pointer, never some unrelated host object.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import mmap
+import threading
+
+__all__ = ["Arena", "ALIGNMENT"]
+
+ALIGNMENT = 64                       # every allocation starts on a 64-byte boundary
+_MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)   # Linux value; Python < 3.13 lacks it
+_RELEASE_THRESHOLD = 1 << 20         # frees this large give their pages back to the OS
+
+
+class Arena:
+    """A first-fit allocator over an anonymous, lazily committed memory mapping.
+
+    Pages are committed by the OS only when touched, so a 16 GiB device costs nothing until
+    a program uses it. The mapping lives as long as the process: pointers handed out stay
+    addressable (never a segmentation fault), even after the runtime forgets them.
+    """
+
+    def __init__(self, size: int, name: str, kind: str):
+        size = -(-size // mmap.PAGESIZE) * mmap.PAGESIZE
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE
+        self._map = mmap.mmap(-1, size, flags=flags)
+        anchor = ctypes.c_char.from_buffer(self._map)
+        self.base = ctypes.addressof(anchor)
+        del anchor                   # release the buffer export; the address stays valid
+        self.size = size
+        self.end = self.base + size
+        self.name = name
+        self.kind = kind             # "device" or "host": what memory the arena emulates
+        self.used = 0
+        self._lock = threading.Lock()
+        self._free_starts = [self.base]
+        self._free_sizes = [size]
+
+    def allocate(self, nbytes: int) -> int | None:
+        """Reserve ``nbytes`` (a multiple of ALIGNMENT); return the address, or None if full."""
+        with self._lock:
+            starts, sizes = self._free_starts, self._free_sizes
+            for i, available in enumerate(sizes):
+                if available >= nbytes:
+                    address = starts[i]
+                    if available == nbytes:
+                        del starts[i], sizes[i]
+                    else:
+                        starts[i] = address + nbytes
+                        sizes[i] = available - nbytes
+                    self.used += nbytes
+                    return address
+            return None
+
+    def release(self, address: int, nbytes: int) -> None:
+        """Return a block to the free list, merging it with free neighbours."""
+        with self._lock:
+            starts, sizes = self._free_starts, self._free_sizes
+            i = bisect.bisect_left(starts, address)
+            start, size = address, nbytes
+            if i < len(starts) and start + size == starts[i]:
+                size += sizes[i]
+                del starts[i], sizes[i]
+            if i > 0 and starts[i - 1] + sizes[i - 1] == start:
+                i -= 1
+                start = starts[i]
+                size += sizes[i]
+                del starts[i], sizes[i]
+            starts.insert(i, start)
+            sizes.insert(i, size)
+            self.used -= nbytes
+        if nbytes >= _RELEASE_THRESHOLD:
+            self._discard(address, nbytes)
+
+    def reset(self) -> None:
+        """Forget every allocation and give all pages back to the OS."""
+        with self._lock:
+            self._free_starts = [self.base]
+            self._free_sizes = [self.size]
+            self.used = 0
+        self._discard(self.base, self.size)
+
+    def contains(self, address: int) -> bool:
+        return self.base <= address < self.end
+
+    def _discard(self, address: int, nbytes: int) -> None:
+        page = mmap.PAGESIZE
+        first = -(-(address - self.base) // page) * page
+        last = ((address + nbytes - self.base) // page) * page
+        if last > first:
+            self._map.madvise(mmap.MADV_DONTNEED, first, last - first)

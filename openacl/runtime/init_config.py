@@ -1,0 +1,121 @@
+"""The JSON configuration file of ``acl.init(config_path)``, read and validated as ACL does.
+
+No path or an empty path, an empty file and ``{}`` all mean the defaults. Keys ACL does not
+know are ignored, as ACL ignores them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from openacl.constants import ErrorCode
+from openacl.errors import (AclError, InvalidDumpConfig, InvalidFile, InvalidParam, ParseFile,
+                            InvalidProfilingConfig)
+
+__all__ = ["InitConfig", "read_init_config"]
+
+_MAX_BYTES = 10 * 1024 * 1024
+_MAX_DEPTH = 10
+_DUMP_MODES = {"input", "output", "all"}
+
+
+@dataclass
+class InitConfig:
+    err_msg_mode: int = 0                 # 0: per thread, 1: per process
+    default_device: int | None = None
+    dump: dict | None = None
+    profiler: dict | None = None
+    raw: dict | None = None
+
+
+def read_init_config(path: str | None) -> InitConfig:
+    if not path:
+        return InitConfig()
+    if not os.path.isfile(path):
+        raise InvalidFile(f"config file {path!r} does not exist or is not a regular file")
+    size = os.path.getsize(path)
+    if size > _MAX_BYTES:
+        raise InvalidFile(f"config file {path!r} is {size} bytes; at most {_MAX_BYTES} allowed")
+    with open(path, "rb") as file:
+        text = file.read().decode("utf-8", errors="replace")
+    if not text.strip():
+        return InitConfig(raw={})
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ParseFile(f"config file {path!r} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ParseFile(f"config file {path!r} must hold a JSON object, not {type(data).__name__}")
+    if _depth(data) > _MAX_DEPTH:
+        raise ParseFile(f"config file {path!r} nests deeper than {_MAX_DEPTH} levels")
+    return InitConfig(
+        err_msg_mode=_err_msg_mode(data),
+        default_device=_default_device(data),
+        dump=_dump(data),
+        profiler=_profiler(data),
+        raw=data,
+    )
+
+
+def _err_msg_mode(data: dict) -> int:
+    if "err_msg_mode" not in data:
+        return 0
+    value = data["err_msg_mode"]
+    if value not in ("0", "1"):
+        raise InvalidParam(f'"err_msg_mode" must be the string "0" (per thread) or "1" '
+                           f"(per process), not {json.dumps(value)}")
+    return int(value)
+
+
+def _default_device(data: dict) -> int | None:
+    section = data.get("defaultDevice")
+    if section is None:
+        return None
+    value = section.get("default_device") if isinstance(section, dict) else None
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+        raise AclError('"defaultDevice" must look like {"default_device": "0"}, not '
+                       f"{json.dumps(section)}", ErrorCode.ACL_ERROR_FAILURE)
+    return int(text)
+
+
+def _dump(data: dict) -> dict | None:
+    section = data.get("dump")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise InvalidDumpConfig('"dump" must be a JSON object')
+    if "dump_path" in section and not isinstance(section["dump_path"], str):
+        raise InvalidDumpConfig('"dump.dump_path" must be a string')
+    if "dump_list" in section and not isinstance(section["dump_list"], list):
+        raise InvalidDumpConfig('"dump.dump_list" must be a list')
+    mode = section.get("dump_mode", "output")
+    if mode not in _DUMP_MODES:
+        raise InvalidDumpConfig(f'"dump.dump_mode" must be one of {sorted(_DUMP_MODES)}, '
+                                f"not {json.dumps(mode)}")
+    if section.get("dump_list") and not section.get("dump_path"):
+        raise InvalidDumpConfig('"dump.dump_list" is set but "dump.dump_path" is missing')
+    return section
+
+
+def _profiler(data: dict) -> dict | None:
+    section = data.get("profiler")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise InvalidProfilingConfig('"profiler" must be a JSON object')
+    switch = section.get("switch", "off")
+    if switch not in ("on", "off"):
+        raise InvalidProfilingConfig(f'"profiler.switch" must be "on" or "off", not '
+                                     f"{json.dumps(switch)}")
+    return section
+
+
+def _depth(value, level: int = 0) -> int:
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()], default=level + 1)
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value], default=level + 1)
+    return level

@@ -1,0 +1,215 @@
+"""The process-wide runtime: lifecycle, devices, the per-thread current context.
+
+State is created on first use, so ``acl.rt`` calls work before ``acl.init`` as they do in
+ACL (which only needs init for models, dump and profiling), and ``acl.finalize`` tears it
+down so the next use starts clean.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+from openacl import config
+from openacl.errors import (ContextNotSet, InvalidDevice, InvalidParam, RepeatFinalize,
+                            RepeatInitialize, StreamContextMismatch)
+from openacl.runtime.backend import arena_for
+from openacl.runtime.device import Context, Device
+from openacl.runtime.handles import handles
+from openacl.runtime.init_config import InitConfig, read_init_config
+from openacl.runtime.memory import Memory
+from openacl.runtime.stream import Stream
+
+__all__ = ["Runtime", "RUNTIME", "LeakWarning"]
+
+_HOST_ARENA_SIZE = 64 << 30          # virtual; pages are committed only when touched
+
+
+class LeakWarning(UserWarning):
+    """Resources were still alive at ``acl.finalize``."""
+
+
+class _ThreadState(threading.local):
+    context: Context | None = None
+
+
+class Runtime:
+    """Everything the runtime knows. One instance per process: ``RUNTIME``."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.memory = Memory()
+        self.initialized = False
+        self.init_count = 0
+        self.config = InitConfig()
+        self.sys_params: dict[int, int] = {}
+        self._devices: list[Device] | None = None
+        self.host_arena = None
+        self._thread = _ThreadState()
+        self._teardown_hooks: list = []        # (name, callable) from upper layers
+        self._leak_probes: list = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def init(self, config_path: str | None) -> None:
+        with self.lock:
+            if self.initialized:
+                self.init_count += 1
+                raise RepeatInitialize("acl.init was already called; call acl.finalize first")
+            self.config = read_init_config(config_path)
+            self.initialized = True
+            self.init_count = 1
+
+    def finalize(self) -> None:
+        with self.lock:
+            if not self.initialized:
+                raise RepeatFinalize("acl.finalize was already called, or acl.init never was")
+            leaks = self.teardown()
+            self.initialized = False
+            self.init_count = 0
+            self.config = InitConfig()
+        if leaks:
+            warnings.warn("acl.finalize released resources the program did not: "
+                          + "; ".join(leaks), LeakWarning, stacklevel=4)
+
+    def finalize_reference(self) -> int:
+        """Drop one init reference; finalize when none is left. Return the references left."""
+        with self.lock:
+            if not self.initialized:
+                raise RepeatFinalize("acl.finalize was already called, or acl.init never was")
+            if self.init_count > 1:
+                self.init_count -= 1
+                return self.init_count
+        self.finalize()
+        return 0
+
+    def teardown(self) -> list[str]:
+        """Release everything; return a description of what was still alive."""
+        with self.lock:
+            leaks = self.leak_report()
+            for _, hook in self._teardown_hooks:
+                hook()
+            for device in self._devices or ():
+                for context in list(device.contexts):
+                    context.destroy()
+                device.default_context = None
+                device.set_count = 0
+            self.memory.release_all()
+            self.memory.arenas.clear()
+            self._devices = None
+            self.host_arena = None
+            self.sys_params = {}
+            self._thread = _ThreadState()
+        return leaks
+
+    def add_teardown_hook(self, name: str, hook, probe=None) -> None:
+        """Let an upper layer (models) release its state at finalize and report leaks."""
+        self._teardown_hooks = [(n, h) for n, h in self._teardown_hooks if n != name]
+        self._teardown_hooks.append((name, hook))
+        if probe is not None:
+            self._leak_probes = [(n, p) for n, p in self._leak_probes if n != name]
+            self._leak_probes.append((name, probe))
+
+    def leak_report(self) -> list[str]:
+        leaks = []
+        allocations = self.memory.live()
+        for kind in ("device", "host"):
+            mine = [a for a in allocations if a.kind == kind]
+            if mine:
+                total = sum(a.size for a in mine)
+                leaks.append(f"{len(mine)} {kind} allocation(s) of {total} bytes "
+                             f"(first at {mine[0].address:#x})")
+        contexts = [c for d in self._devices or () for c in d.contexts if not c.is_default]
+        streams = [s for d in self._devices or () for c in d.contexts for s in c.streams.values()]
+        if contexts:
+            leaks.append(f"{len(contexts)} context(s) not destroyed")
+        if streams:
+            leaks.append(f"{len(streams)} stream(s) not destroyed")
+        for _, probe in self._leak_probes:
+            leaks.extend(probe())
+        return leaks
+
+    # ------------------------------------------------------------------ devices
+    @property
+    def devices(self) -> list[Device]:
+        devices = self._devices
+        if devices is None:
+            with self.lock:
+                if self._devices is None:
+                    size = config.device_memory()
+                    built = [Device(i, size) for i in range(config.device_count())]
+                    self.host_arena = arena_for("host", 0, _HOST_ARENA_SIZE)
+                    for device in built:
+                        self.memory.add_arena(device.arena)
+                    self.memory.add_arena(self.host_arena)
+                    self._devices = built
+                devices = self._devices
+        return devices
+
+    def device(self, index: int) -> Device:
+        devices = self.devices
+        if not 0 <= index < len(devices):
+            raise InvalidDevice(f"device id {index} is invalid: {len(devices)} device(s) exist "
+                                f"(ids 0..{len(devices) - 1}; set OPENACL_DEVICE_COUNT for more)")
+        return devices[index]
+
+    def set_device(self, index: int) -> None:
+        device = self.device(index)
+        with device.lock:
+            if device.default_context is None:
+                device.default_context = Context(device, default=True)
+            device.set_count += 1
+            self._thread.context = device.default_context
+
+    def reset_device(self, index: int, force: bool = False) -> None:
+        device = self.device(index)
+        with device.lock:
+            if device.set_count == 0:
+                return
+            device.set_count = 0 if force else device.set_count - 1
+            if device.set_count == 0 and device.default_context is not None:
+                context, device.default_context = device.default_context, None
+                context.destroy()
+
+    # ------------------------------------------------------------------ contexts
+    def create_context(self, index: int) -> Context:
+        context = Context(self.device(index), default=False)
+        self._thread.context = context
+        return context
+
+    def destroy_context(self, context: Context) -> None:
+        if context.is_default:
+            raise InvalidParam(f"{context!r} is a device's default context; it is released by "
+                               f"acl.rt.reset_device, not acl.rt.destroy_context")
+        context.destroy()
+
+    def current_context(self) -> Context:
+        context = self._thread.context
+        if context is None or context.destroyed:
+            if self.config.default_device is not None:
+                self.set_device(self.config.default_device)
+                return self._thread.context
+            if context is not None:
+                raise ContextNotSet(f"the current context of this thread ({context!r}) was "
+                                    f"destroyed; call acl.rt.set_context or acl.rt.set_device")
+            raise ContextNotSet("this thread has no current context: call acl.rt.set_device or "
+                                "acl.rt.set_context (a new thread starts without one)")
+        return context
+
+    def set_current_context(self, context: Context) -> None:
+        self._thread.context = context
+
+    # ------------------------------------------------------------------ streams
+    def stream(self, handle: int) -> Stream:
+        """Resolve a stream handle in the current context (0 = its default stream)."""
+        context = self.current_context()
+        if handle == 0:
+            return context.default_stream
+        stream = handles.get(handle, Stream, "stream")
+        if stream.context is not context:
+            raise StreamContextMismatch(
+                f"stream {handle:#x} belongs to {stream.context!r}, not to the current "
+                f"{context!r}; call acl.rt.set_context first")
+        return stream
+
+
+RUNTIME = Runtime()

@@ -1,0 +1,156 @@
+"""Streams: ordered task queues, each run by a worker thread of its own.
+
+A task is a callable and a label. The worker runs tasks in FIFO order; a task that raises
+is recorded (tagged with its label) and returned by the next ``synchronize``, as ACL
+reports a failed task at the next synchronize call. Later tasks still run
+(ACL_CONTINUE_ON_FAILURE, the default failure mode).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+
+from openacl.errors import AclError, InternalError, StreamSyncTimeout
+
+__all__ = ["Stream"]
+
+log = logging.getLogger("openacl")
+
+
+class Stream:
+    """One stream of a context. Its worker thread starts with the first task."""
+
+    def __init__(self, context, stream_id: int, *, priority: int = 0, flags: int = 0,
+                 default: bool = False):
+        self.context = context
+        self.stream_id = stream_id
+        self.priority = priority
+        self.flags = flags
+        self.is_default = default
+        self.failure_mode = 0
+        self.handle = 0
+        self._lock = threading.Lock()
+        self._has_work = threading.Condition(self._lock)
+        self._progress = threading.Condition(self._lock)
+        self._tasks: deque = deque()
+        self._submitted = 0
+        self._completed = 0
+        self._waiters = 0
+        self._error: AclError | None = None
+        self._worker: threading.Thread | None = None
+        self._closed = False
+
+    def __repr__(self):
+        kind = "default stream" if self.is_default else "stream"
+        return f"<{kind} {self.stream_id} of {self.context!r}>"
+
+    @property
+    def label(self) -> str:
+        return "the default stream" if self.is_default else f"stream {self.handle:#x}"
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self, run, label: str) -> int:
+        """Queue ``run()``; return a ticket that ``wait`` accepts."""
+        with self._lock:
+            if self._closed:
+                raise InternalError(f"{self.label} was destroyed; cannot queue {label}")
+            self._tasks.append((run, label))
+            self._submitted += 1
+            ticket = self._submitted
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work, name=f"openacl-stream-{self.stream_id}", daemon=True)
+                self._worker.start()
+            else:
+                self._has_work.notify()
+        return ticket
+
+    def wait(self, ticket: int, timeout: float | None = None) -> bool:
+        """Block until the task with ``ticket`` and all before it have run."""
+        with self._lock:
+            if self._completed >= ticket:
+                return True
+            self._waiters += 1
+            try:
+                return self._progress.wait_for(lambda: self._completed >= ticket, timeout)
+            finally:
+                self._waiters -= 1
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for every task queued so far; False if ``timeout`` (seconds) ran out first."""
+        with self._lock:
+            target = self._submitted
+        return self.wait(target, timeout)
+
+    def synchronize(self, timeout: float | None = None) -> None:
+        """Wait for every queued task; raise the first failure since the last synchronize."""
+        if not self.drain(timeout):
+            raise StreamSyncTimeout(
+                f"{self.label} still had {self.pending} unfinished task(s) after "
+                f"{timeout * 1000:.0f} ms")
+        self.raise_pending_error()
+
+    def raise_pending_error(self) -> None:
+        with self._lock:
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    @property
+    def idle(self) -> bool:
+        return self._completed >= self._submitted
+
+    @property
+    def pending(self) -> int:
+        return self._submitted - self._completed
+
+    def close(self, drain: bool = True) -> None:
+        """Stop the worker: after the queued tasks if ``drain``, else dropping them."""
+        with self._lock:
+            if self._closed:
+                return
+            if not drain:
+                dropped = len(self._tasks)
+                self._tasks.clear()
+                self._completed += dropped
+                self._progress.notify_all()
+            self._closed = True
+            self._has_work.notify()
+            worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join()
+
+    # ------------------------------------------------------------------ the worker
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._tasks and not self._closed:
+                    self._has_work.wait()
+                if not self._tasks:
+                    return
+                run, label = self._tasks.popleft()
+                skip = self.failure_mode == 1 and self._error is not None
+            try:
+                if skip:                  # ACL_STOP_ON_FAILURE: later tasks do not run
+                    continue
+                run()
+            except AclError as error:
+                self._record(type(error)(f"{label} on {self.label} failed: {error.message}",
+                                         error.code))
+            except BaseException as error:          # a bug must not kill the worker
+                log.error("%s on %s raised", label, self.label, exc_info=error)
+                self._record(InternalError(f"{label} on {self.label} failed: "
+                                           f"{type(error).__name__}: {error}"))
+            finally:
+                with self._lock:
+                    self._completed += 1
+                    if self._waiters:
+                        self._progress.notify_all()
+
+    def _record(self, error: AclError) -> None:
+        with self._lock:
+            if self._error is None:
+                self._error = error
+
