@@ -18,7 +18,8 @@ __all__ = [
     "NotSupportedYet", "StreamSyncTimeout", "EventSyncTimeout", "ReportTimeout",
     "ThreadNotSubscribed", "StreamNotSubscribed", "RepeatSubscribe", "ModelExecuteFailed",
     "GeParamInvalid", "GeFailure", "ModelIdInvalid", "DynamicInputLengthInvalid",
-    "DynamicBatchSizeInvalid", "AippNotExist", "InternalError", "FidelityWarning",
+    "DynamicBatchSizeInvalid", "AippNotExist", "InternalError", "ThreadFunctionFailed",
+    "FidelityWarning",
     "report_fidelity",
 ]
 
@@ -170,6 +171,10 @@ class AippNotExist(AclError):
 
 class InternalError(AclError):
     code = E.ACL_ERROR_INTERNAL_ERROR
+
+
+class ThreadFunctionFailed(RuntimeError):
+    """``acl.util.stop_thread``: the thread's function raised (pyACL re-raises it)."""
 
 
 class FidelityWarning(UserWarning):

@@ -15,14 +15,15 @@ import types
 from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
-from openacl.errors import AclError
+from openacl.errors import AclError, ThreadFunctionFailed
 
 __all__ = ["Call", "CALLS", "implements", "implemented_keys", "build_modules", "take_recent_error"]
 
 log = logging.getLogger("openacl")
 
 # Python exceptions that are pyACL's own answer to bad arguments: they propagate.
-_ARGUMENT_ERRORS = (TypeError, ValueError, OverflowError, KeyError, MemoryError)
+_ARGUMENT_ERRORS = (TypeError, ValueError, OverflowError, KeyError, MemoryError,
+                    ThreadFunctionFailed)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import errno
 import threading
 import traceback
 
+from openacl.errors import ThreadFunctionFailed
+
 __all__ = ["start_thread", "stop_thread"]
 
 _threads: dict[int, "_AppThread"] = {}
@@ -57,5 +59,5 @@ def stop_thread(thread_id: int) -> int:
     with _lock:
         _threads.pop(thread_id, None)
     if thread.failure is not None:
-        raise RuntimeError(f"the thread function raised: {thread.failure}")
+        raise ThreadFunctionFailed(f"the thread function raised: {thread.failure}")
     return 0
