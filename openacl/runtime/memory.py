@@ -196,10 +196,13 @@ class Memory:
             return allocation
         return None
 
-    def checked(self, address: int, count: int, role: str, write: bool) -> int:
+    def checked(self, address: int, count: int, role: str, write: bool,
+                clamp_reads: bool = True) -> int:
         """Check ``count`` bytes at ``address``; return how many may really be moved.
 
-        Raises RuntimeParamInvalid if the range touches memory it must not.
+        Raises RuntimeParamInvalid if the range touches memory it must not. A read past the
+        end of a borrowed host object is clamped (with a warning) if ``clamp_reads``, else
+        refused like a write.
         """
         for arena in self.arenas:
             if arena.base <= address < arena.end:
@@ -218,11 +221,11 @@ class Memory:
         if extent is None or address + count <= extent[1]:
             return count
         holds = extent[1] - address
-        if write:
+        if write or not clamp_reads:
             raise RuntimeParamInvalid(
                 f"{count} bytes at {role} address {address:#x} would run {count - holds} bytes "
                 f"past the end of the host object it points into ({extent[1] - extent[0]} bytes "
-                f"at {extent[0]:#x}); nothing was written")
+                f"at {extent[0]:#x}); nothing was moved")
         report_fidelity(
             f"{count} bytes requested from {role} address {address:#x}, but the host object "
             f"there holds only {holds} bytes from that address; copying {holds} bytes")

@@ -1,0 +1,1 @@
+"""Offline models, descriptions, datasets, dynamic gears and the executor."""

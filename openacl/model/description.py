@@ -1,0 +1,242 @@
+"""Model descriptions (``aclmdlDesc``): inputs, outputs, sizes, and dynamic gears.
+
+A description is computed once per offline model from its ONNX graph and its metadata
+record. Gear models (dynamic batch / image size / dims) get the extra input
+``ascend_mbatch_shape_data`` last, as ATC adds it; their data inputs and outputs report the
+largest gear's size and ``-1`` on the dynamic axes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+
+from openacl.constants import ACL_DYNAMIC_TENSOR_NAME
+from openacl.constants import DataType as D
+from openacl.constants import Format as F
+from openacl.errors import AclError
+from openacl.constants import ErrorCode
+from openacl.model.dtypes import acl_from_onnx, acl_size, format_from_name, numpy_from_acl
+from openacl.model.om import OfflineModel
+
+__all__ = ["TensorInfo", "Gears", "ModelDescription", "describe"]
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    dims: list[int]                   # -1 on dynamic axes
+    data_type: int                    # aclDataType
+    format: int                       # aclFormat
+    size: int                         # bytes; the largest gear's for gear models
+    shape_range: list[list[int]] | None = None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return numpy_from_acl(self.data_type)
+
+
+@dataclass
+class Gears:
+    """The gear table of a dynamic batch / image size / dims model."""
+
+    kind: str                         # "batch", "hw" or "dims"
+    values: list[tuple[int, ...]]     # one tuple per gear
+    input_dims: dict[str, list[int]]  # declared dims with -1 on dynamic axes
+    input_order: list[str]
+    input_shapes: dict[tuple, dict[str, tuple]] = field(default_factory=dict)
+    output_shapes: dict[tuple, list[tuple]] = field(default_factory=dict)
+
+    @property
+    def max_gear(self) -> tuple[int, ...]:
+        return max(self.values, key=lambda g: (self._volume(g), g))
+
+    def _volume(self, gear) -> int:
+        return sum(math.prod(s) for s in self.shapes_for(gear).values())
+
+    def shapes_for(self, gear: tuple[int, ...]) -> dict[str, tuple]:
+        """Input shapes with the gear's values in place of the -1 axes."""
+        values = iter(gear)
+        shapes = {}
+        for name in self.input_order:
+            dims = self.input_dims[name]
+            if self.kind == "batch":
+                shapes[name] = tuple(gear[0] if d == -1 else d for d in dims)
+            elif self.kind == "hw":
+                pair = iter(gear)
+                shapes[name] = tuple(next(pair) if d == -1 else d for d in dims)
+            else:
+                shapes[name] = tuple(next(values) if d == -1 else d for d in dims)
+        return shapes
+
+
+class ModelDescription:
+    """What ``acl.mdl.get_desc`` reports about one model."""
+
+    def __init__(self, inputs: list[TensorInfo], outputs: list[TensorInfo],
+                 gears: Gears | None, metadata: dict):
+        self.inputs = inputs
+        self.outputs = outputs
+        self.gears = gears
+        self.metadata = metadata
+        self.data_inputs = [t for t in inputs if t.name != ACL_DYNAMIC_TENSOR_NAME]
+        self.dynamic_index = next((i for i, t in enumerate(inputs)
+                                   if t.name == ACL_DYNAMIC_TENSOR_NAME), None)
+        self.is_shape_range = any(-1 in t.dims for t in self.data_inputs) and gears is None
+
+    def input_index(self, name: str) -> int | None:
+        return next((i for i, t in enumerate(self.inputs) if t.name == name), None)
+
+    def output_index(self, name: str) -> int | None:
+        return next((i for i, t in enumerate(self.outputs) if t.name == name), None)
+
+    def output_dims(self, gear: tuple | None) -> list[list[int]]:
+        """Output dims for a gear (the largest if None); static dims for static models."""
+        if self.gears is None:
+            return [list(t.dims) for t in self.outputs]
+        gear = gear if gear is not None else self.gears.max_gear
+        return [list(shape) for shape in self.gears.output_shapes[gear]]
+
+
+def describe(model: OfflineModel) -> ModelDescription:
+    """Build the description of an offline model (raises AclError 145000 if impossible)."""
+    graph = model.proto.graph
+    initializers = {init.name for init in graph.initializer}
+    graph_inputs = [v for v in graph.input if v.name not in initializers]
+    metadata = model.metadata
+    dynamic = metadata.get("dynamic")
+    gears = _gears(dynamic) if dynamic else None
+    ranges = metadata.get("shape_range") or {}
+
+    inputs = []
+    for value in graph_inputs:
+        dims = _dims(value)
+        if gears is not None and value.name in gears.input_dims:
+            dims = list(gears.input_dims[value.name])
+        data_type = acl_from_onnx(value.type.tensor_type.elem_type)
+        settings = model.input_settings(value.name)
+        format_name = settings.get("format") or ("NCHW" if len(dims) == 4 else "ND")
+        shape_range = ranges.get(value.name)
+        inputs.append(TensorInfo(value.name, dims, data_type, format_from_name(format_name),
+                                 0, shape_range))
+
+    outputs = []
+    for value in graph.output:
+        dims = _dims(value)
+        data_type = acl_from_onnx(value.type.tensor_type.elem_type)
+        outputs.append(TensorInfo(value.name, dims, data_type,
+                                  F.ACL_FORMAT_NCHW if len(dims) == 4 else F.ACL_FORMAT_ND, 0))
+
+    if gears is not None:
+        _fill_gear_shapes(model, gears, inputs, outputs)
+    else:
+        _fill_static_sizes(model, inputs, outputs)
+        if gears is None and any(-1 in t.dims for t in inputs):
+            _fill_range_sizes(model, inputs, outputs)
+    if gears is not None:
+        count = len(gears.values[0])
+        inputs.append(TensorInfo(ACL_DYNAMIC_TENSOR_NAME, [count], D.ACL_INT64,
+                                 F.ACL_FORMAT_ND, 8 * count))
+    return ModelDescription(inputs, outputs, gears, metadata)
+
+
+def _dims(value: onnx.ValueInfoProto) -> list[int]:
+    shape = value.type.tensor_type.shape
+    return [d.dim_value if d.HasField("dim_value") else -1 for d in shape.dim]
+
+
+def _size(dims, data_type) -> int:
+    if any(d < 0 for d in dims):
+        return 0
+    return math.prod(dims) * acl_size(data_type)
+
+
+def _gears(record: dict) -> Gears:
+    try:
+        return Gears(kind=record["kind"], values=[tuple(g) for g in record["gears"]],
+                     input_dims={k: list(v) for k, v in record["input_dims"].items()},
+                     input_order=list(record["input_order"]))
+    except (KeyError, TypeError) as error:
+        raise AclError(f"the model's dynamic gear record is incomplete ({error!r}); convert "
+                       f"the model again with atc", ErrorCode.ACL_ERROR_GE_PARAM_INVALID) from None
+
+
+def _fill_static_sizes(model, inputs, outputs) -> None:
+    for tensor in inputs:
+        tensor.size = _size(tensor.dims, tensor.data_type)
+    if any(-1 in t.dims for t in outputs) and not any(-1 in t.dims for t in inputs):
+        shapes = infer_output_shapes(model, {t.name: tuple(t.dims) for t in inputs})
+        for tensor, shape in zip(outputs, shapes):
+            tensor.dims = list(shape)
+    for tensor in outputs:
+        tensor.size = _size(tensor.dims, tensor.data_type)
+
+
+def _fill_range_sizes(model, inputs, outputs) -> None:
+    """Shape-range models: sizes at the top of each range; 0 when a range is unbounded."""
+    top = {}
+    for tensor in inputs:
+        if tensor.shape_range is None:
+            tensor.shape_range = [[d, d] if d >= 0 else [1, -1] for d in tensor.dims]
+        highs = [hi for _, hi in tensor.shape_range]
+        tensor.size = _size(highs, tensor.data_type) if all(h >= 0 for h in highs) else 0
+        top[tensor.name] = tuple(highs)
+    if all(all(h >= 0 for h in shape) for shape in top.values()):
+        shapes = infer_output_shapes(model, top)
+        for tensor, shape in zip(outputs, shapes):
+            tensor.size = _size(shape, tensor.data_type)
+
+
+def _fill_gear_shapes(model, gears: Gears, inputs, outputs) -> None:
+    for gear in gears.values:
+        shapes = gears.shapes_for(gear)
+        gears.input_shapes[gear] = shapes
+        gears.output_shapes[gear] = [tuple(s) for s in infer_output_shapes(model, shapes)]
+    for tensor in inputs:
+        sizes = [_size(gears.input_shapes[g].get(tensor.name, tensor.dims), tensor.data_type)
+                 for g in gears.values]
+        tensor.size = max(sizes)
+    for index, tensor in enumerate(outputs):
+        tensor.size = max(_size(gears.output_shapes[g][index], tensor.data_type)
+                          for g in gears.values)
+
+
+def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple]) -> list[tuple]:
+    """Output shapes of the graph for fixed input shapes.
+
+    ONNX shape inference first; where it cannot tell (data-dependent shapes), one run of the
+    engine on zero-filled inputs answers.
+    """
+    proto = onnx.ModelProto()
+    proto.CopyFrom(model.proto)
+    for value in proto.graph.input:
+        if value.name in input_shapes:
+            dims = value.type.tensor_type.shape.dim
+            for dim, size in zip(dims, input_shapes[value.name]):
+                dim.Clear()
+                dim.dim_value = size
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto, strict_mode=False, data_prop=True)
+        shapes = [tuple(_dims(v)) for v in inferred.graph.output]
+    except Exception:  # noqa: BLE001 - inference is best effort; the engine run decides
+        shapes = [(-1,)]
+    if all(-1 not in s for s in shapes):
+        return shapes
+    return _probe_output_shapes(proto, input_shapes)
+
+
+def _probe_output_shapes(proto: onnx.ModelProto, input_shapes: dict[str, tuple]) -> list[tuple]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {}
+    for node in session.get_inputs():
+        dtype = {"tensor(float16)": np.float16, "tensor(int64)": np.int64,
+                 "tensor(int32)": np.int32, "tensor(bool)": np.bool_,
+                 "tensor(uint8)": np.uint8, "tensor(int8)": np.int8,
+                 "tensor(double)": np.float64}.get(node.type, np.float32)
+        feeds[node.name] = np.zeros(input_shapes[node.name], dtype)
+    return [tuple(o.shape) for o in session.run(None, feeds)]

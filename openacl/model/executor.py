@@ -1,0 +1,173 @@
+"""The executor: binds a model's input and output datasets to the engine, and runs it.
+
+Datasets are checked against the model description and every buffer address against the
+memory registry, then bound to the engine directly (no staging copies). The binding is
+cached per (input dataset, output dataset) and reused while nothing it depends on changed:
+the datasets, any data buffer, any free of memory, the chosen gear.
+"""
+
+from __future__ import annotations
+
+from openacl.errors import (AclError, GeParamInvalid, InvalidParam, ModelExecuteFailed,
+                            report_fidelity)
+from openacl.constants import ErrorCode
+from openacl.model.dataset import Dataset, buffer_epoch
+from openacl.model.description import ModelDescription
+from openacl.runtime import RUNTIME, transfers
+from openacl.runtime.memory import DEVICE
+
+__all__ = ["Executor", "BoundRun"]
+
+_SIZE_SLACK = 64          # ACL accepts buffers up to 64 bytes smaller than the tensor
+_HIGH_BAND_WIDTH = 0x1000
+_CACHE_LIMIT = 32
+
+
+class BoundRun:
+    """One engine binding and the state it was built from."""
+
+    __slots__ = ("binding", "stamp", "inputs", "outputs")
+
+    def __init__(self, binding, stamp, inputs, outputs):
+        self.binding = binding
+        self.stamp = stamp
+        self.inputs = inputs        # (name, shape) bound, for diagnostics
+        self.outputs = outputs
+
+
+class Executor:
+    """Runs one loaded model's engine session on datasets."""
+
+    def __init__(self, session, description: ModelDescription, model_label: str):
+        self.session = session
+        self.description = description
+        self.label = model_label
+        self._cache: dict[tuple[int, int], BoundRun] = {}
+        self._scratch: dict[int, object] = {}      # input index -> allocation for skipped inputs
+
+    # ------------------------------------------------------------------ hot path
+    def execute(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool = True) -> None:
+        memory = RUNTIME.memory
+        bound = self._cache.get((inputs.handle, outputs.handle))
+        if bound is None or bound.stamp != (inputs.version, outputs.version, buffer_epoch(),
+                                            memory.generation):
+            bound = self._bind(inputs, outputs, allocate_outputs)
+        try:
+            self.session.run(bound.binding)
+        except Exception as error:  # noqa: BLE001 - any engine failure is an execute failure
+            raise ModelExecuteFailed(f"{self.label} failed to run: {error}") from None
+
+    def release(self) -> None:
+        self._cache.clear()
+        for allocation in self._scratch.values():
+            try:
+                RUNTIME.memory.free(allocation.address, DEVICE)
+            except AclError:
+                pass                                  # already released by finalize
+        self._scratch.clear()
+
+    # ------------------------------------------------------------------ binding
+    def _bind(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool) -> BoundRun:
+        description = self.description
+        self._check_counts(inputs, outputs)
+        shapes, output_shapes = self._shapes(inputs)
+        binding = self.session.new_binding()
+        bound_inputs = []
+        for index, tensor in enumerate(description.inputs):
+            if index == description.dynamic_index:
+                continue
+            buffer = inputs.buffers[index]
+            shape = shapes[tensor.name]
+            need = _nbytes(shape, tensor)
+            if buffer.size == 0:
+                address = self._scratch_for(index, need)       # ACL skips a 0-length input
+            else:
+                address = self._checked(buffer, need, f"input {index} ({tensor.name!r})",
+                                        write=False, size_checked=description.gears is None)
+            binding.bind_input(tensor.name, tensor.dtype, shape, address)
+            bound_inputs.append((tensor.name, shape))
+        bound_outputs = []
+        for index, tensor in enumerate(description.outputs):
+            buffer = outputs.buffers[index]
+            shape = output_shapes[index]
+            need = _nbytes(shape, tensor)
+            if buffer.address == 0 and buffer.size == 0 and allocate_outputs:
+                # Synchronous execute allocates outputs the program left empty (0, 0).
+                allocation = transfers.malloc(tensor.size or need, _HIGH_BAND_WIDTH)
+                buffer.update(allocation.address, tensor.size or need)
+            address = self._checked(buffer, need, f"output {index} ({tensor.name!r})",
+                                    write=True, size_checked=description.gears is None)
+            binding.bind_output(tensor.name, tensor.dtype, shape, address)
+            bound_outputs.append((tensor.name, shape))
+        stamp = (inputs.version, outputs.version, buffer_epoch(), RUNTIME.memory.generation)
+        bound = BoundRun(binding, stamp, bound_inputs, bound_outputs)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[(inputs.handle, outputs.handle)] = bound
+        return bound
+
+    def _check_counts(self, inputs: Dataset, outputs: Dataset) -> None:
+        description = self.description
+        for name, dataset, expected in (("input", inputs, len(description.inputs)),
+                                        ("output", outputs, len(description.outputs))):
+            for index, buffer in enumerate(dataset.buffers):
+                if buffer.destroyed:
+                    raise InvalidParam(f"{name} dataset buffer {index} was destroyed")
+            if len(dataset.buffers) != expected:
+                raise GeParamInvalid(
+                    f"the {name} dataset has {len(dataset.buffers)} buffer(s) but {self.label} "
+                    f"has {expected} {name}(s) (acl.mdl.get_num_{name}s)")
+
+    def _shapes(self, inputs: Dataset):
+        """Input shapes by name and output shapes by index for this execution."""
+        description = self.description
+        if description.gears is None:
+            return ({t.name: tuple(t.dims) for t in description.data_inputs},
+                    [tuple(t.dims) for t in description.outputs])
+        from openacl.model.dynamic import selected_gear
+
+        gear = selected_gear(self, inputs)
+        return description.gears.input_shapes[gear], description.gears.output_shapes[gear]
+
+    def _checked(self, buffer, need: int, what: str, write: bool, size_checked: bool) -> int:
+        if buffer.address == 0:
+            raise InvalidParam(f"{what} buffer address is NULL (0)")
+        if buffer.size + _SIZE_SLACK < need or (not size_checked and buffer.size < need):
+            raise GeParamInvalid(f"{what} buffer holds {buffer.size} bytes; {self.label} needs "
+                                 f"{need} (acl.mdl.get_{what.split()[0]}_size_by_index)")
+        memory = RUNTIME.memory
+        try:
+            memory.checked(buffer.address, need, what, write, clamp_reads=False)
+        except AclError as error:
+            raise AclError(f"{what} buffer: {error.message}",
+                           ErrorCode.ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID) from None
+        arena = memory.arena_of(buffer.address)
+        if arena is None or (arena.kind != DEVICE and _host_run_mode()):
+            report_fidelity(f"{what} buffer {buffer.address:#x} is host memory; an NPU runs "
+                            f"models on device memory (acl.rt.malloc) only",
+                            code=ErrorCode.ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID)
+        return buffer.address
+
+    def _scratch_for(self, index: int, need: int) -> int:
+        allocation = self._scratch.get(index)
+        if allocation is None or allocation.size < need:
+            allocation = transfers.malloc(max(need, 1), 0)
+            allocation_old = self._scratch.get(index)
+            if allocation_old is not None:
+                RUNTIME.memory.free(allocation_old.address, DEVICE)
+            transfers.memset(allocation.address, allocation.usable, 0, allocation.usable)
+            self._scratch[index] = allocation
+        return allocation.address
+
+
+def _nbytes(shape, tensor) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count * tensor.dtype.itemsize
+
+
+def _host_run_mode() -> bool:
+    from openacl import config
+
+    return config.run_mode() == 1

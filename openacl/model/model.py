@@ -1,0 +1,145 @@
+"""Loaded models: ids, the context they belong to, their engine session and executor.
+
+Model ids are small integers handed out in order (1, 2, ...), as ACL does. A model belongs
+to the context current at load time; it is executed and unloaded in that context.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+
+import onnx
+
+from openacl.constants import ErrorCode
+from openacl.errors import AclError, ModelContextMismatch, ModelIdInvalid
+from openacl.engines import get_engine
+from openacl.model.description import ModelDescription, describe
+from openacl.model.executor import Executor
+from openacl.model.om import OfflineModel
+from openacl.runtime import RUNTIME
+
+__all__ = ["LoadedModel", "ModelRegistry", "MODELS", "query_sizes"]
+
+
+class LoadedModel:
+    """One loaded model. Creation is all-or-nothing: a failed load leaves nothing behind."""
+
+    def __init__(self, model_id: int, offline: OfflineModel, context, user_memory=None):
+        self.model_id = model_id
+        self.offline = offline
+        self.context = context
+        self.description: ModelDescription = describe(offline)
+        try:
+            self.session = get_engine().load(offline.data)
+        except Exception as error:  # noqa: BLE001 - the engine's refusal is a load failure
+            raise AclError(f"the engine cannot load model {offline.origin}: {error}",
+                           ErrorCode.ACL_ERROR_GE_LOAD_MODEL) from None
+        self.executor = Executor(self.session, self.description, f"model {model_id}")
+        self.user_memory = user_memory        # (work, weight) the program supplied, if any
+        self.current_gear = None              # the gear last chosen, for get_cur_output_dims
+        self.running = 0                      # executions in flight (two at once is reported)
+        self.lock = threading.Lock()
+
+    def __repr__(self):
+        return f"<model {self.model_id} from {self.offline.origin}>"
+
+    def check_context(self) -> None:
+        current = RUNTIME.current_context()
+        if current is not self.context:
+            raise ModelContextMismatch(
+                f"model {self.model_id} was loaded in {self.context!r}, but the current context "
+                f"is {current!r}; call acl.rt.set_context with the model's context")
+
+    def release(self) -> None:
+        self.executor.release()
+        self.session.close()
+
+
+class ModelRegistry:
+    """Model id -> loaded model."""
+
+    def __init__(self):
+        self._models: dict[int, LoadedModel] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def load(self, offline: OfflineModel, user_memory=None) -> LoadedModel:
+        if not RUNTIME.initialized:
+            raise AclError("models cannot be loaded before acl.init",
+                           ErrorCode.ACL_ERROR_GE_EXEC_NOT_INIT)
+        context = RUNTIME.current_context()
+        with self._lock:
+            model_id = next(self._ids)
+        model = LoadedModel(model_id, offline, context, user_memory)
+        with self._lock:
+            self._models[model_id] = model
+        return model
+
+    def get(self, model_id: int) -> LoadedModel:
+        model = self._models.get(model_id)
+        if model is None:
+            raise ModelIdInvalid(f"model id {model_id} is not a loaded model")
+        return model
+
+    def unload(self, model_id: int) -> None:
+        model = self.get(model_id)
+        model.check_context()
+        with self._lock:
+            self._models.pop(model_id, None)
+        model.release()
+
+    def live(self) -> list[LoadedModel]:
+        return list(self._models.values())
+
+    def release_all(self) -> None:
+        with self._lock:
+            models = list(self._models.values())
+            self._models.clear()
+            self._ids = itertools.count(1)
+        for model in models:
+            model.release()
+
+    def leak_report(self) -> list[str]:
+        models = self.live()
+        if not models:
+            return []
+        ids = ", ".join(str(m.model_id) for m in models)
+        return [f"{len(models)} model(s) not unloaded (id {ids})"]
+
+
+MODELS = ModelRegistry()
+RUNTIME.add_teardown_hook("models", MODELS.release_all, MODELS.leak_report)
+
+
+def query_sizes(offline: OfflineModel) -> tuple[int, int]:
+    """(work size, weight size) in bytes: what the model needs beside its weights, and these.
+
+    Work memory is estimated as every intermediate tensor of the graph at once (an upper
+    bound of what an engine keeps alive), with the inputs and outputs.
+    """
+    graph = offline.proto.graph
+    weights = sum(_tensor_bytes(init) for init in graph.initializer)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(offline.proto, strict_mode=False)
+        values = list(inferred.graph.value_info) + list(inferred.graph.output)
+    except Exception:  # noqa: BLE001 - an estimate without inference is still an estimate
+        values = list(graph.output)
+    description = describe(offline)
+    work = sum(t.size for t in description.inputs)
+    for value in values:
+        dims = [d.dim_value for d in value.type.tensor_type.shape.dim]
+        if dims and all(d > 0 for d in dims):
+            work += math.prod(dims) * onnx.helper.tensor_dtype_to_np_dtype(
+                value.type.tensor_type.elem_type).itemsize
+    return _round_up(max(work, 64)), _round_up(weights)
+
+
+def _tensor_bytes(tensor: onnx.TensorProto) -> int:
+    count = math.prod(tensor.dims) if tensor.dims else 1
+    return count * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+
+
+def _round_up(size: int) -> int:
+    return -(-size // 32) * 32
