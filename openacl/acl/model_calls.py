@@ -480,13 +480,23 @@ def get_dataset_tensor_desc(dataset, index):
 
 
 # ------------------------------------------------------------------------ execution
+_objects = handles.objects
+_models = MODELS.by_id
+
+
 @implements("mdl.execute")
 def execute(model_id, input, output):
     """Run the model synchronously on the datasets' buffers (bound in place, no copies)."""
-    inputs = handles.get(input, Dataset, "input dataset")
-    outputs = handles.get(output, Dataset, "output dataset")
-    model = MODELS.get(model_id)
-    model.check_context()
+    # The hot path: plain lookups first, the full checks (and their messages) on a miss.
+    inputs, outputs = _objects.get(input), _objects.get(output)
+    if inputs.__class__ is not Dataset or outputs.__class__ is not Dataset:
+        inputs = handles.get(input, Dataset, "input dataset")
+        outputs = handles.get(output, Dataset, "output dataset")
+    model = _models.get(model_id)
+    context = RUNTIME.thread_context()
+    if model is None or context is not model.context or context.destroyed:
+        model = MODELS.get(model_id)
+        model.check_context()
     model.executor.execute(inputs, outputs)
 
 

@@ -48,6 +48,10 @@ class EngineSession(ABC):
     def run(self, binding: Binding) -> None:
         """Run the model on the bound buffers. Must release the GIL while computing."""
 
+    def runner(self, binding: Binding):
+        """A zero-argument callable that runs ``binding``: the cheapest way to run it again."""
+        return lambda: self.run(binding)
+
     def close(self) -> None:
         """Release the engine's resources (idempotent)."""
 

@@ -12,7 +12,7 @@ import math
 
 from openacl.model.dtypes import acl_size
 
-__all__ = ["DataBuffer", "Dataset", "TensorDesc", "buffer_epoch"]
+__all__ = ["DataBuffer", "Dataset", "TensorDesc", "buffer_epoch", "epoch_cell"]
 
 _epoch = itertools.count(1)
 _current_epoch = [0]
@@ -21,6 +21,11 @@ _current_epoch = [0]
 def buffer_epoch() -> int:
     """A number that changes whenever any data buffer is retargeted or destroyed."""
     return _current_epoch[0]
+
+
+def epoch_cell() -> list[int]:
+    """The one-element list holding the epoch, for hot paths that read it without a call."""
+    return _current_epoch
 
 
 def _bump() -> None:

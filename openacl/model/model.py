@@ -62,6 +62,7 @@ class ModelRegistry:
 
     def __init__(self):
         self._models: dict[int, LoadedModel] = {}
+        self.by_id = self._models               # read-only view for hot paths
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 

@@ -23,6 +23,7 @@ class HandleTable:
 
     def __init__(self):
         self._objects: dict[int, object] = {}
+        self.objects = self._objects            # read-only view for hot paths
         self._counter = itertools.count(_FIRST_HANDLE, _STRIDE)
         self._lock = threading.Lock()
 

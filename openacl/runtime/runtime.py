@@ -195,6 +195,10 @@ class Runtime:
                                 "acl.rt.set_context (a new thread starts without one)")
         return context
 
+    def thread_context(self) -> Context | None:
+        """This thread's current context, unchecked (None, or maybe destroyed)."""
+        return self._thread.context
+
     def set_current_context(self, context: Context) -> None:
         self._thread.context = context
 

@@ -1,0 +1,186 @@
+"""acl.mdl.execute against onnxruntime itself, in the same run.
+
+    python benchmarks/bench_execute.py            # both parts
+    python benchmarks/bench_execute.py --part tiny
+    python benchmarks/bench_execute.py --part resnet
+
+tiny:   per-call cost of acl.mdl.execute on a tiny model vs onnxruntime's
+        ``run_with_iobinding`` on pre-bound buffers (bar <= 1.5x, aim <= 1.2x).
+resnet: a ResNet-50-shaped model (random weights, built by benchmarks/resnet.py) at batch 1
+        and 8: acl.mdl.execute vs ``InferenceSession.run`` with the same session options
+        and threads (bar <= 1.03x).
+
+Rounds of both alternate so that machine noise hits both alike; each side's best round is
+compared (the least disturbed measurement of each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnx.helper as helper
+import onnxruntime as ort
+from onnx import TensorProto
+
+import acl
+from openacl.engines.onnxruntime_cpu import session_options
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from resnet import build_resnet50  # noqa: E402
+
+
+def _tiny_model() -> onnx.ModelProto:
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "y"], ["z"])], "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16]),
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 16])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+class AclModel:
+    """A model loaded through pyACL with device buffers for every input and output."""
+
+    def __init__(self, path: str, feeds: dict[str, np.ndarray]):
+        self.model_id, ret = acl.mdl.load_from_file(path)
+        assert ret == 0, acl.get_recent_err_msg()
+        self.desc = acl.mdl.create_desc()
+        acl.mdl.get_desc(self.desc, self.model_id)
+        self.pointers = []
+        self.inputs = acl.mdl.create_dataset()
+        for i in range(acl.mdl.get_num_inputs(self.desc)):
+            name = acl.mdl.get_input_name_by_index(self.desc, i)
+            data = np.ascontiguousarray(feeds[name]).tobytes()
+            ptr = self._buffer(self.inputs, len(data))
+            acl.rt.memcpy(ptr, len(data), acl.util.bytes_to_ptr(data), len(data), 1)
+        self.outputs = acl.mdl.create_dataset()
+        for i in range(acl.mdl.get_num_outputs(self.desc)):
+            self._buffer(self.outputs, acl.mdl.get_output_size_by_index(self.desc, i))
+
+    def _buffer(self, dataset, size):
+        ptr, _ = acl.rt.malloc(size, 0)
+        self.pointers.append(ptr)
+        acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
+        return ptr
+
+    def release(self):
+        for dataset in (self.inputs, self.outputs):
+            for i in range(acl.mdl.get_dataset_num_buffers(dataset)):
+                acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, i))
+            acl.mdl.destroy_dataset(dataset)
+        for ptr in self.pointers:
+            acl.rt.free(ptr)
+        acl.mdl.unload(self.model_id)
+        acl.mdl.destroy_desc(self.desc)
+
+
+def _compare(acl_call, ort_call, calls: int, rounds: int) -> tuple[float, float]:
+    """Best seconds per call of each, over alternating rounds."""
+    for call in (acl_call, ort_call):
+        for _ in range(max(1, calls // 10)):
+            call()                                          # warm up
+    best_acl = best_ort = float("inf")
+    execute = acl_call
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            execute()
+        best_acl = min(best_acl, (time.perf_counter() - start) / calls)
+        start = time.perf_counter()
+        for _ in range(calls):
+            ort_call()
+        best_ort = min(best_ort, (time.perf_counter() - start) / calls)
+    return best_acl, best_ort
+
+
+def bench_tiny(workdir: str, rounds: int) -> dict:
+    model = _tiny_model()
+    path = os.path.join(workdir, "tiny.onnx")
+    onnx.save(model, path)
+    feeds = {"x": np.ones((1, 16), np.float32), "y": np.full((1, 16), 2, np.float32)}
+    net = AclModel(path, feeds)
+    session = ort.InferenceSession(model.SerializeToString(), session_options(),
+                                   providers=["CPUExecutionProvider"])
+    out = np.zeros((1, 16), np.float32)
+    binding = session.io_binding()
+    for name, array in feeds.items():
+        binding.bind_input(name, "cpu", 0, np.float32, array.shape, array.ctypes.data)
+    binding.bind_output("z", "cpu", 0, np.float32, out.shape, out.ctypes.data)
+    model_id, inputs, outputs = net.model_id, net.inputs, net.outputs
+    execute = acl.mdl.execute
+    acl_s, ort_s = _compare(lambda: execute(model_id, inputs, outputs),
+                            lambda: session.run_with_iobinding(binding), 20000, rounds)
+    net.release()
+    return {"case": "tiny model, per call", "acl_us": acl_s * 1e6, "ort_us": ort_s * 1e6,
+            "ratio": acl_s / ort_s, "extra_us": (acl_s - ort_s) * 1e6,
+            "baseline": "InferenceSession.run_with_iobinding, pre-bound buffers"}
+
+
+def bench_resnet(workdir: str, batch: int, rounds: int) -> dict:
+    model = build_resnet50(batch=batch)
+    path = os.path.join(workdir, f"resnet50_b{batch}.onnx")
+    onnx.save(model, path)
+    data = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
+    net = AclModel(path, {"data": data})
+    session = ort.InferenceSession(model.SerializeToString(), session_options(),
+                                   providers=["CPUExecutionProvider"])
+    model_id, inputs, outputs = net.model_id, net.inputs, net.outputs
+    # Same results first: the comparison is meaningless otherwise.
+    assert acl.mdl.execute(model_id, inputs, outputs) == 0
+    got = bytes(batch * 4000)
+    acl.rt.memcpy(acl.util.bytes_to_ptr(got), len(got), net.pointers[-1], len(got), 2)
+    expected = session.run(None, {"data": data})[0]
+    assert np.array_equal(np.frombuffer(got, np.float32).reshape(batch, 1000), expected)
+    calls = 3 if batch == 1 else 1
+    acl_s, ort_s = _compare(lambda: acl.mdl.execute(model_id, inputs, outputs),
+                            lambda: session.run(None, {"data": data}), calls, rounds)
+    net.release()
+    return {"case": f"ResNet-50 batch {batch}", "acl_ms": acl_s * 1e3, "ort_ms": ort_s * 1e3,
+            "ratio": acl_s / ort_s, "baseline": "InferenceSession.run, same options"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("tiny", "resnet", "all"), default="all")
+    parser.add_argument("--rounds", type=int, default=0, help="alternating rounds (default: "
+                                                              "15 tiny, 8 resnet)")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    assert acl.init() == 0 and acl.rt.set_device(0) == 0
+    context, _ = acl.rt.create_context(0)
+    results = []
+    threads = ort.SessionOptions().intra_op_num_threads
+    print(f"onnxruntime {ort.__version__}, intra-op threads {threads or 'default'} (both sides)")
+    with tempfile.TemporaryDirectory() as workdir:
+        if args.part in ("tiny", "all"):
+            results.append(bench_tiny(workdir, args.rounds or 15))
+        if args.part in ("resnet", "all"):
+            for batch in (1, 8):
+                results.append(bench_resnet(workdir, batch, args.rounds or 8))
+    acl.rt.destroy_context(context)
+    acl.rt.reset_device(0)
+    acl.finalize()
+    for r in results:
+        if "acl_us" in r:
+            print(f"{r['case']:<24} acl {r['acl_us']:7.2f} us   ort {r['ort_us']:7.2f} us   "
+                  f"ratio {r['ratio']:.3f}x (bar 1.5x, aim 1.2x)   extra {r['extra_us']:+.2f} us")
+        else:
+            print(f"{r['case']:<24} acl {r['acl_ms']:7.2f} ms   ort {r['ort_ms']:7.2f} ms   "
+                  f"ratio {r['ratio']:.3f}x (bar 1.03x)")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

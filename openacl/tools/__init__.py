@@ -1,0 +1,1 @@
+"""Command-line tools: ``openacl`` (demo) and ``atc`` (in openacl.atc)."""
