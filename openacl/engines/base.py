@@ -34,6 +34,14 @@ class Binding(ABC):
     @abstractmethod
     def bind_output(self, name: str, dtype: np.dtype, shape: tuple, address: int) -> None: ...
 
+    @abstractmethod
+    def bind_output_to_engine(self, name: str) -> None:
+        """Let the engine allocate this output (its shape is known only after the run)."""
+
+    @abstractmethod
+    def engine_outputs(self) -> list[np.ndarray]:
+        """After a run: the outputs bound with ``bind_output_to_engine``, in binding order."""
+
 
 class EngineSession(ABC):
     """A loaded model, ready to run bindings (concurrently, each binding on one thread)."""

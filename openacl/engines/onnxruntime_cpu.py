@@ -28,7 +28,7 @@ _ONNX_TYPE_TO_NUMPY = {
 def session_options() -> ort.SessionOptions:
     """The session settings openacl uses (``OPENACL_ENGINE_THREADS`` sets intra-op threads)."""
     options = ort.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4       # failures reach the program as ACL errors
     threads = os.environ.get("OPENACL_ENGINE_THREADS")
     if threads:
         options.intra_op_num_threads = int(threads)
@@ -50,6 +50,12 @@ class OrtBinding(Binding):
 
     def bind_output(self, name, dtype, shape, address):
         self.io.bind_output(name, "cpu", 0, dtype, shape, address)
+
+    def bind_output_to_engine(self, name):
+        self.io.bind_output(name, "cpu")
+
+    def engine_outputs(self):
+        return [value.numpy() for value in self.io.get_outputs()]
 
 
 class OrtSession(EngineSession):

@@ -204,11 +204,13 @@ def _fill_gear_shapes(model, gears: Gears, inputs, outputs) -> None:
                           for g in gears.values)
 
 
-def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple]) -> list[tuple]:
-    """Output shapes of the graph for fixed input shapes.
+def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple],
+                        probe: bool = True) -> list[tuple]:
+    """Output shapes of the graph for fixed input shapes (-1 where unknown).
 
-    ONNX shape inference first; where it cannot tell (data-dependent shapes), one run of the
-    engine on zero-filled inputs answers.
+    ONNX shape inference first; where it cannot tell, one run of the engine on zero-filled
+    inputs answers if ``probe`` (right for shapes that follow the input shapes only, wrong
+    for data-dependent ones such as NonZero's: callers that can, pass probe=False).
     """
     proto = onnx.ModelProto()
     proto.CopyFrom(model.proto)
@@ -223,7 +225,7 @@ def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple]) -> 
         shapes = [tuple(_dims(v)) for v in inferred.graph.output]
     except Exception:  # noqa: BLE001 - inference is best effort; the engine run decides
         shapes = [(-1,)]
-    if all(-1 not in s for s in shapes):
+    if all(-1 not in s for s in shapes) or not probe:
         return shapes
     return _probe_output_shapes(proto, input_shapes)
 

@@ -15,9 +15,10 @@ import onnx
 from openacl.constants import ErrorCode
 from openacl.errors import AclError, ModelContextMismatch, ModelIdInvalid
 from openacl.engines import get_engine
-from openacl.model.description import ModelDescription, describe
+from openacl.model.description import ModelDescription, describe, infer_output_shapes
 from openacl.model.executor import Executor
 from openacl.model.om import OfflineModel
+from openacl.model.ranged import RangedExecutor
 from openacl.runtime import RUNTIME
 
 __all__ = ["LoadedModel", "ModelRegistry", "MODELS", "query_sizes"]
@@ -36,7 +37,12 @@ class LoadedModel:
         except Exception as error:  # noqa: BLE001 - the engine's refusal is a load failure
             raise AclError(f"the engine cannot load model {offline.origin}: {error}",
                            ErrorCode.ACL_ERROR_GE_LOAD_MODEL) from None
-        self.executor = Executor(self.session, self.description, f"model {model_id}")
+        label = f"model {model_id}"
+        if self.description.is_shape_range:
+            self.executor = RangedExecutor(self.session, self.description, label,
+                                           lambda shapes: infer_output_shapes(offline, shapes, probe=False))
+        else:
+            self.executor = Executor(self.session, self.description, label)
         self.user_memory = user_memory        # (work, weight) the program supplied, if any
         self.current_gear = None              # the gear last chosen, for get_cur_output_dims
         self.running = 0                      # executions in flight (two at once is reported)

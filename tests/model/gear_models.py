@@ -61,3 +61,24 @@ def dims_model(gears=((1, 2), (3, 5), (2, 7))):
               "dynamic": {"kind": "dims", "gears": [list(g) for g in gears],
                           "input_dims": {"a": [-1, 4], "b": [-1]}, "input_order": ["a", "b"]}}
     return model, record
+
+
+def range_model():
+    """x [n,3] with n in 1..16 (shape range) -> outputs Relu(x) [n,3] and ReduceSum [n]."""
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("ReduceSum", ["x", "axes"], ["s"], keepdims=0)]
+    axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
+    model = _model(nodes, [helper.make_tensor_value_info("x", T.FLOAT, ["n", 3])],
+                   [helper.make_tensor_value_info("r", T.FLOAT, ["n", 3]),
+                    helper.make_tensor_value_info("s", T.FLOAT, ["n"])], [axes])
+    record = {"framework": 5, "input_order": ["x"], "inputs": {"x": {"format": "ND"}},
+              "shape_range": {"x": [[1, 16], [3, 3]]}}
+    return model, record
+
+
+def nonzero_model():
+    """A data-dependent output shape: NonZero(x) for x [n] (free axis, no range recorded)."""
+    nodes = [helper.make_node("NonZero", ["x"], ["idx"])]
+    model = _model(nodes, [helper.make_tensor_value_info("x", T.FLOAT, ["n"])],
+                   [helper.make_tensor_value_info("idx", T.INT64, [1, "k"])])
+    return model, None
