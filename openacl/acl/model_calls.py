@@ -500,6 +500,20 @@ def execute(model_id, input, output):
     model.executor.execute(inputs, outputs)
 
 
+@implements("mdl.execute_async")
+def execute_async(model_id, input, output, stream):
+    """Queue an execution on the stream; the datasets are checked and bound now."""
+    inputs = handles.get(input, Dataset, "input dataset")
+    outputs = handles.get(output, Dataset, "output dataset")
+    model = MODELS.get(model_id)
+    model.check_context()
+    target = RUNTIME.stream(stream)
+    executor = model.executor
+    executor.prepare(inputs, outputs)
+    target.submit(lambda: executor.execute(inputs, outputs, allocate_outputs=False),
+                  f"execute_async of model {model_id}")
+
+
 # ------------------------------------------------------------------------ dynamic gears
 @implements("mdl.set_dynamic_batch_size")
 def set_dynamic_batch_size(model_id, dataset, index, batch_size):

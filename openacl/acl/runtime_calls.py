@@ -6,12 +6,15 @@ generated wrapper (openacl.acl.build) adds pyACL's return shape and error codes.
 
 from __future__ import annotations
 
+import threading
+
 from openacl import config
 from openacl.acl.build import implements
 from openacl.errors import InvalidParam, RuntimeParamInvalid, AclError
 from openacl.constants import ErrorCode
 from openacl.runtime import RUNTIME, transfers
 from openacl.runtime.device import MAX_STREAMS_PER_DEVICE, Context
+from openacl.runtime.event import ACL_EVENT_SYNC, Event
 from openacl.runtime.handles import handles
 from openacl.runtime.stream import Stream
 
@@ -352,3 +355,144 @@ def memset_async(dev_ptr, max_count, value, count, stream):
 def get_mem_info(attr):
     """(free, total) bytes of the current device."""
     return transfers.mem_info(attr)
+
+
+# ------------------------------------------------------------------------ events
+def _event(handle) -> Event:
+    return handles.get(handle, Event, "event")
+
+
+def _new_event(flags: int) -> int:
+    Event.check_flags(flags)
+    event = Event(RUNTIME.current_context(), flags)
+    event.handle = handles.add(event)
+    return event.handle
+
+
+@implements("rt.create_event")
+def create_event():
+    """Create an event (ACL_EVENT_SYNC) in the current context."""
+    return _new_event(ACL_EVENT_SYNC)
+
+
+@implements("rt.create_event_with_flag")
+def create_event_with_flag(flag):
+    return _new_event(flag)
+
+
+@implements("rt.create_event_ex_with_flag")
+def create_event_ex_with_flag(flag):
+    return _new_event(flag)
+
+
+@implements("rt.destroy_event")
+def destroy_event(event):
+    handles.remove(_event(event).handle)
+
+
+@implements("rt.record_event")
+def record_event(event, stream):
+    """Queue a marker: the event completes when the stream has done everything before it."""
+    _event(event).record(RUNTIME.stream(stream))
+
+
+@implements("rt.reset_event")
+def reset_event(event, stream):
+    _event(event).reset(RUNTIME.stream(stream))
+
+
+def _synchronize_event(event, timeout):
+    found = _event(event)
+    found.synchronize(timeout)
+    if found.last_stream is not None:
+        found.last_stream.raise_pending_error()   # a failed task surfaces at the next synchronize
+
+
+@implements("rt.synchronize_event")
+def synchronize_event(event):
+    _synchronize_event(event, None)
+
+
+@implements("rt.synchronize_event_with_timeout")
+def synchronize_event_with_timeout(event, timeout):
+    _synchronize_event(event, _timeout_seconds(timeout))
+
+
+@implements("rt.query_event_status")
+def query_event_status(event):
+    """1 (ACL_EVENT_RECORDED_STATUS_COMPLETE) once reached, else 0."""
+    return 1 if _event(event).complete else 0
+
+
+@implements("rt.query_event")
+def query_event(event):
+    """The older query, with the opposite encoding: 0 complete, 1 not ready."""
+    return 0 if _event(event).complete else 1
+
+
+@implements("rt.query_event_wait_status")
+def query_event_wait_status(event):
+    return 0 if _event(event).complete else 1
+
+
+@implements("rt.event_elapsed_time")
+def event_elapsed_time(start, end):
+    """Milliseconds between two completed events."""
+    return _event(start).elapsed_ms(_event(end))
+
+
+@implements("rt.event_get_timestamp")
+def event_get_timestamp(event):
+    """Completion time in microseconds (of a monotonic clock)."""
+    found = _event(event)
+    if not found.complete:
+        raise AclError(f"event {event:#x} has not completed", ErrorCode.ACL_ERROR_RT_EVENT_NOT_COMPLETE)
+    return int(found.completed_at * 1e6)
+
+
+@implements("rt.get_event_id")
+def get_event_id(event):
+    return (_event(event).handle - handles.FIRST_HANDLE) // handles.STRIDE
+
+
+@implements("rt.stream_wait_event")
+def stream_wait_event(stream, event):
+    """Tasks queued on the stream after this wait until the event's records complete."""
+    found = _event(event)
+    if not found.flags & ACL_EVENT_SYNC:
+        raise InvalidParam(f"event {event:#x} was created without ACL_EVENT_SYNC; "
+                           f"stream_wait_event needs it")
+    RUNTIME.stream(stream).submit(found.wait_task(), f"stream_wait_event {event:#x}")
+
+
+# ------------------------------------------------------------------------ callbacks
+@implements("rt.subscribe_report")
+def subscribe_report(thread_id, stream):
+    """Let the thread ``thread_id`` (``start_thread`` or ``threading.get_ident``) serve callbacks."""
+    RUNTIME.reports.subscribe(thread_id, RUNTIME.stream(stream))
+
+
+@implements("rt.unsubscribe_report")
+def unsubscribe_report(thread_id, stream):
+    RUNTIME.reports.unsubscribe(thread_id, RUNTIME.stream(stream))
+
+
+@implements("rt.launch_callback")
+def launch_callback(fn, user_data, block_type, stream):
+    """Queue ``fn(user_data)``, run by the stream's report thread inside process_report."""
+    RUNTIME.reports.launch(fn, user_data, block_type, RUNTIME.stream(stream))
+
+
+@implements("rt.process_report")
+def process_report(timeout):
+    """Run this thread's waiting callbacks, waiting up to ``timeout`` ms (-1: forever)."""
+    RUNTIME.reports.process(threading.get_ident(), _timeout_seconds_report(timeout))
+
+
+def _timeout_seconds_report(timeout_ms: int) -> float | None:
+    if timeout_ms == -1:
+        return None
+    if timeout_ms <= 0:
+        raise InvalidParam(f"timeout {timeout_ms} is invalid: expected -1 or a positive number "
+                           f"of milliseconds")
+    return timeout_ms / 1000.0

@@ -49,6 +49,7 @@ class Executor:
         self._last: BoundRun | None = None         # the binding used last: checked first
         self._scratch: dict[int, object] = {}      # input index -> allocation for skipped inputs
         self._epoch = epoch_cell()
+        self._running: list = []                   # one token per execution in flight
 
     # ------------------------------------------------------------------ hot path
     def execute(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool = True) -> None:
@@ -57,10 +58,27 @@ class Executor:
                 or bound.stamp != (inputs.version, outputs.version, self._epoch[0],
                                    RUNTIME.memory.generation)):
             bound = self._lookup(inputs, outputs, allocate_outputs)
+        running = self._running
+        running.append(None)                        # list.append/pop are atomic: no lock
         try:
+            if len(running) > 1:
+                self._report_overlap()
             bound.run()
+        except AclError:
+            raise
         except Exception as error:  # noqa: BLE001 - any engine failure is an execute failure
             raise ModelExecuteFailed(f"{self.label} failed to run: {error}") from None
+        finally:
+            running.pop()
+
+    def prepare(self, inputs: Dataset, outputs: Dataset) -> None:
+        """Check and bind the datasets now (for execute_async: errors return at once)."""
+        self._lookup(inputs, outputs, allocate_outputs=False)
+
+    def _report_overlap(self) -> None:
+        report_fidelity(f"{self.label} is executing on two threads or streams at once; an NPU "
+                        f"does not allow that: serialise its executions (a lock, or one stream)",
+                        ModelExecuteFailed)
 
     def _lookup(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool) -> BoundRun:
         bound = self._cache.get((inputs.handle, outputs.handle))

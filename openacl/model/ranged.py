@@ -30,6 +30,31 @@ class RangedExecutor(Executor):
         self._inferred: dict[tuple, list | None] = {}
 
     def execute(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool = True) -> None:
+        bound = self._bound_for(inputs, outputs, allocate_outputs)
+        running = self._running
+        running.append(None)
+        try:
+            if len(running) > 1:
+                self._report_overlap()
+            bound.run()
+            results = bound.binding.engine_outputs() if bound.outputs is None else None
+        except AclError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any engine failure is an execute failure
+            raise AclError(f"{self.label} failed to run: {error}",
+                           ErrorCode.ACL_ERROR_RT_MODEL_EXECUTE) from None
+        finally:
+            running.pop()
+        if results is not None:
+            dims = [self._copy_out(outputs, i, array) for i, array in enumerate(results)]
+        else:
+            dims = [shape for _, shape in bound.outputs]
+        self._record_output_dims(outputs, dims)
+
+    def prepare(self, inputs: Dataset, outputs: Dataset) -> None:
+        self._bound_for(inputs, outputs, allocate_outputs=False)
+
+    def _bound_for(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool) -> BoundRun:
         shapes = self._input_shapes(inputs)
         key = (inputs.handle, outputs.handle, tuple(shapes.values()))
         stamp = (inputs.version, outputs.version, buffer_epoch(), RUNTIME.memory.generation)
@@ -38,17 +63,7 @@ class RangedExecutor(Executor):
             self._check_counts(inputs, outputs)
             bound = self._bind_ranged(inputs, outputs, shapes, allocate_outputs, stamp)
             self._cache[key] = bound
-        try:
-            bound.run()
-            results = bound.binding.engine_outputs() if bound.outputs is None else None
-        except Exception as error:  # noqa: BLE001 - any engine failure is an execute failure
-            raise AclError(f"{self.label} failed to run: {error}",
-                           ErrorCode.ACL_ERROR_RT_MODEL_EXECUTE) from None
-        if results is not None:
-            dims = [self._copy_out(outputs, i, array) for i, array in enumerate(results)]
-        else:
-            dims = [shape for _, shape in bound.outputs]
-        self._record_output_dims(outputs, dims)
+        return bound
 
     def _input_shapes(self, inputs: Dataset) -> dict[str, tuple]:
         shapes = {}

@@ -21,6 +21,9 @@ _STRIDE = 0x10
 class HandleTable:
     """Maps ints to objects. It owns nothing beyond the mapping."""
 
+    FIRST_HANDLE = _FIRST_HANDLE
+    STRIDE = _STRIDE
+
     def __init__(self):
         self._objects: dict[int, object] = {}
         self.objects = self._objects            # read-only view for hot paths

@@ -18,6 +18,7 @@ from openacl.runtime.device import Context, Device
 from openacl.runtime.handles import handles
 from openacl.runtime.init_config import InitConfig, read_init_config
 from openacl.runtime.memory import Memory
+from openacl.runtime.report import Reports
 from openacl.runtime.stream import Stream
 
 __all__ = ["Runtime", "RUNTIME", "LeakWarning"]
@@ -39,6 +40,7 @@ class Runtime:
     def __init__(self):
         self.lock = threading.RLock()
         self.memory = Memory()
+        self.reports = Reports()
         self.initialized = False
         self.init_count = 0
         self.config = InitConfig()
@@ -86,6 +88,7 @@ class Runtime:
         """Release everything; return a description of what was still alive."""
         with self.lock:
             leaks = self.leak_report()
+            self.reports.clear()                # releases streams blocked on callbacks
             for _, hook in self._teardown_hooks:
                 hook()
             for device in self._devices or ():

@@ -41,6 +41,8 @@ class Stream:
         self._error: AclError | None = None
         self._worker: threading.Thread | None = None
         self._closed = False
+        self._callbacks = 0           # host callbacks launched here and not yet run
+        self.subscriber = None        # the report queue of the thread serving callbacks
 
     def __repr__(self):
         kind = "default stream" if self.is_default else "stream"
@@ -79,10 +81,32 @@ class Stream:
                 self._waiters -= 1
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait for every task queued so far; False if ``timeout`` (seconds) ran out first."""
+        """Wait for every task queued so far, and the host callbacks they launched.
+
+        False if ``timeout`` (seconds) ran out first.
+        """
         with self._lock:
             target = self._submitted
-        return self.wait(target, timeout)
+            self._waiters += 1
+            try:
+                return self._progress.wait_for(
+                    lambda: self._completed >= target and self._callbacks == 0, timeout)
+            finally:
+                self._waiters -= 1
+
+    def callback_launched(self) -> None:
+        with self._lock:
+            self._callbacks += 1
+
+    def callback_finished(self) -> None:
+        with self._lock:
+            self._callbacks -= 1
+            if self._waiters:
+                self._progress.notify_all()
+
+    def record_failure(self, error: AclError) -> None:
+        """Report a failure at the next synchronize (from outside a task, e.g. a callback)."""
+        self._record(error)
 
     def synchronize(self, timeout: float | None = None) -> None:
         """Wait for every queued task; raise the first failure since the last synchronize."""
@@ -100,7 +124,7 @@ class Stream:
 
     @property
     def idle(self) -> bool:
-        return self._completed >= self._submitted
+        return self._completed >= self._submitted and self._callbacks == 0
 
     @property
     def pending(self) -> int:
@@ -111,14 +135,19 @@ class Stream:
         with self._lock:
             if self._closed:
                 return
+            dropped = []
             if not drain:
-                dropped = len(self._tasks)
+                dropped = list(self._tasks)
                 self._tasks.clear()
-                self._completed += dropped
+                self._completed += len(dropped)
                 self._progress.notify_all()
             self._closed = True
             self._has_work.notify()
             worker = self._worker
+        for run, _ in dropped:
+            on_drop = getattr(run, "on_drop", None)
+            if on_drop is not None:          # e.g. an event marker: release its waiters
+                on_drop()
         if worker is not None and worker is not threading.current_thread():
             worker.join()
 

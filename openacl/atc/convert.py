@@ -1,0 +1,230 @@
+"""Convert an ONNX model to an openacl offline model (.om): ``atc --mode=0``.
+
+The steps follow the options in the order a graph compiler must apply them: choose the outputs
+(``--out_nodes``), fix the input shapes and dynamic axes (``--input_shape`` and the gear and
+range options), make the float16 inputs (``--input_fp16_nodes``), recompute the output shapes,
+re-type the outputs (``--output_type``), then save the graph with its metadata record
+(:func:`openacl.model.om.write_om`). What each option records:
+
+==========================  ==================================================================
+``--input_format``          ``inputs[name]["format"]`` for every input
+``--input_fp16_nodes``      ``inputs[name]["fp16"]`` (True for the listed inputs)
+``--output_type``           ``outputs[name]["type"]`` (every output records its type)
+``--out_nodes``             the outputs themselves (``outputs``, ``output_order``)
+gear options                ``dynamic`` (see :mod:`openacl.atc.shapes`)
+``--input_shape_range``     ``shape_range`` (see :mod:`openacl.atc.shapes`)
+``--soc_version`` etc.      ``soc_version``, ``framework``, ``source``, ``cmdline``
+==========================  ==================================================================
+
+The library raises :class:`~openacl.atc.errors.AtcError` and never prints; warnings go to the
+``on_warning`` callback (default: :func:`warnings.warn`), detail to the ``openacl.atc`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+import onnx
+
+import openacl
+from openacl.atc import graph as edits
+from openacl.atc.errors import (AtcError, AtcWarning, empty_value, invalid_value, not_found,
+                                not_supported, required)
+from openacl.atc.options import AtcOptions, ignored_option_warnings, parse
+from openacl.atc.shapes import plan_inputs
+from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_type
+from openacl.model.om import HUAWEI_OM_MAGIC, write_om
+
+__all__ = ["convert", "load_onnx", "check_framework", "output_path", "ONNX_FRAMEWORK"]
+
+log = logging.getLogger("openacl.atc")
+
+ONNX_FRAMEWORK = 5
+_OTHER_FRAMEWORKS = {"0": "Caffe", "1": "MindSpore", "3": "TensorFlow"}
+_PROTOBUF_LIMIT = 2**31 - 1     # bytes: the most one serialized protobuf message may hold
+
+
+def convert(options, on_warning=None) -> str:
+    """Convert the model that ``options`` describe; return the path of the written .om.
+
+    ``options`` is an :class:`AtcOptions` or an atc command line (a list of strings).
+    """
+    if not isinstance(options, AtcOptions):
+        options = parse(options)
+    warn = on_warning or _warn
+    for line in ignored_option_warnings(options):
+        warn(line)
+    if not options.model:
+        raise empty_value("model")
+    check_framework(options.framework, required_here=True)
+    if not options.output:
+        raise empty_value("output")
+    if not (options.soc_version or "").strip():
+        raise required("soc_version", "the Ascend SoC the model is built for, e.g. Ascend310P3")
+
+    model = load_onnx(options.model, "model")
+    graph = model.graph
+    log.info("loaded %s: %d nodes, inputs %s, outputs %s", options.model, len(graph.node),
+             [value.name for value in edits.graph_inputs(graph)],
+             [value.name for value in graph.output])
+
+    if options.out_nodes:
+        tensors = [edits.resolve_tensor(graph, name, index, "out_nodes")
+                   for name, index in parse_out_nodes(options.out_nodes)]
+        edits.select_outputs(model, tensors)
+        log.info("outputs chosen by --out_nodes: %s", tensors)
+
+    inputs = {value.name: value for value in edits.graph_inputs(graph)}
+    plan = plan_inputs({name: edits.input_dims(value) for name, value in inputs.items()},
+                       input_shape=options.input_shape, input_format=options.input_format,
+                       dynamic_batch_size=options.dynamic_batch_size,
+                       dynamic_image_size=options.dynamic_image_size,
+                       dynamic_dims=options.dynamic_dims,
+                       input_shape_range=options.input_shape_range)
+    for note in plan.notes:
+        warn(note)
+    for name, dims in plan.dims.items():
+        log.info("input %s: shape %s -> %s", name, edits.input_dims(inputs[name]), dims)
+        edits.set_dims(inputs[name], dims)
+    if plan.dims:
+        edits.refresh_shapes(model)
+
+    fp16 = parse_name_list(options.input_fp16_nodes) if options.input_fp16_nodes else []
+    for name in fp16:
+        if name not in inputs:
+            raise not_found(name, "input_fp16_nodes", inputs)
+        if edits.make_input_fp16(model, name):
+            log.info("input %s takes float16 data (a Cast restores its type)", name)
+
+    producers = {value.name: edits.producer_of(graph, value.name) for value in graph.output}
+    for name, type_text in _requested_output_types(options.output_type, graph).items():
+        if edits.cast_output(model, name, edits.ONNX_TYPES[type_text]):
+            log.info("output %s is cast to %s", name, type_text)
+
+    metadata = {
+        "producer": f"openacl atc {openacl.__version__}",
+        "framework": ONNX_FRAMEWORK,
+        "soc_version": options.soc_version.strip(),
+        "source": options.model,
+        "cmdline": options.cmdline(),
+        "inputs": {name: {"format": plan.formats[name], "fp16": name in fp16}
+                   for name in inputs},
+        "input_order": list(inputs),
+        "outputs": _outputs_record(graph, producers),
+        "output_order": [value.name for value in graph.output],
+        "dynamic": plan.dynamic,
+        "shape_range": plan.shape_range,
+        "aipp": None,
+    }
+    try:
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, ValueError) as error:
+        raise AtcError("E19999", f"Inner Error! The converted model does not pass the ONNX "
+                                 f"checker ({_first_line(error)}); this is a bug in openacl's "
+                                 f"atc") from None
+    path = output_path(options.output)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        write_om(model, metadata, path)
+    except OSError as error:
+        raise invalid_value(options.output, "output",
+                            f"cannot write {path}: {error.strerror or error}") from None
+    log.info("wrote %s", path)
+    return path
+
+
+def load_onnx(path: str, parameter: str) -> onnx.ModelProto:
+    """Load and check an ONNX model; an ATC error (never a traceback) says what is wrong."""
+    if not os.path.isfile(path):
+        raise invalid_value(path, parameter, "the file does not exist or is not a regular file")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4)
+    except OSError as error:
+        raise invalid_value(path, parameter, f"the file cannot be read: {error.strerror}") from None
+    if head == HUAWEI_OM_MAGIC:
+        raise _load_error(path, "it is a Huawei ATC-compiled .om built for Ascend silicon; "
+                                "convert the source ONNX model instead")
+    try:
+        model = onnx.load(path)
+    except Exception as error:      # noqa: BLE001 - protobuf and onnx raise many types
+        raise _load_error(path, f"it is not an ONNX model ({_first_line(error)})") from None
+    if not model.HasField("graph") or not model.graph.output or not model.opset_import:
+        raise _load_error(path, "it is not an ONNX model (no graph, outputs or opset)")
+    if model.ByteSize() >= _PROTOBUF_LIMIT:
+        raise not_supported(f"model {path} is 2 GB or larger; openacl .om files are single "
+                            f"protobuf files, which cannot hold it")
+    try:
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, ValueError) as error:
+        raise _load_error(path, f"it is not a valid ONNX model ({_first_line(error)})") from None
+    return model
+
+
+def check_framework(framework: str | None, required_here: bool) -> None:
+    """ATC's --framework: only 5 (ONNX) is converted; the others get advice."""
+    value = (framework or "").strip()
+    if not value:
+        if required_here:
+            raise required("framework", "5 (ONNX)")
+        return
+    if value in _OTHER_FRAMEWORKS:
+        raise invalid_value(value, "framework",
+                            f"openacl's atc converts ONNX models only, not "
+                            f"{_OTHER_FRAMEWORKS[value]} models; export the model to ONNX "
+                            f"first and use --framework=5")
+    if value != str(ONNX_FRAMEWORK):
+        raise invalid_value(value, "framework", "the value must be 0 (Caffe), 1 (MindSpore), "
+                                                "3 (TensorFlow) or 5 (ONNX), and openacl "
+                                                "converts 5 (ONNX) only")
+
+
+def output_path(output: str) -> str:
+    """``--output=dir/name`` -> ``dir/name.om`` (a value ending in .om is kept)."""
+    if not os.path.basename(output) or output.endswith((os.sep, "/")):
+        raise AtcError("E10022", f"Path [{output}] for parameter [--output] does not include the "
+                                 f"file name.")
+    return output if output.endswith(".om") else output + ".om"
+
+
+def _requested_output_types(text: str | None, graph: onnx.GraphProto) -> dict[str, str]:
+    if not text:
+        return {}
+    everywhere, per_output = parse_output_type(text)
+    names = [value.name for value in graph.output]
+    if everywhere:
+        return dict.fromkeys(names, everywhere)
+    chosen = {}
+    for (node, index), type_text in per_output.items():
+        tensor = edits.resolve_tensor(graph, node, index, "output_type")
+        if tensor not in names:
+            raise invalid_value(f"{node}:{index}:{type_text}", "output_type",
+                                f"tensor [{tensor}] is not a model output (outputs: "
+                                f"{', '.join(names)}); choose it with --out_nodes first")
+        chosen[tensor] = type_text
+    return chosen
+
+
+def _outputs_record(graph: onnx.GraphProto, producers: dict) -> dict:
+    """Each output's type, and the node and output index that compute it (before any Cast)."""
+    record = {}
+    for value in graph.output:
+        node, index = producers[value.name]
+        record[value.name] = {"type": edits.type_name(value.type.tensor_type.elem_type),
+                              "node": node.name if node is not None else None, "index": index}
+    return record
+
+
+def _load_error(path: str, reason: str) -> AtcError:
+    return AtcError("E10041", f"Failed to load the model from [{path}]. Reason: {reason}.")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, AtcWarning, stacklevel=3)
