@@ -21,13 +21,13 @@ from openacl.runtime.stream import Stream
 _STREAM_FLAGS = 0x3F
 
 
-def _timeout_seconds(timeout_ms: int) -> float | None:
+def _timeout_seconds(timeout_ms: int, error=RuntimeParamInvalid) -> float | None:
     """ACL timeouts: -1 waits forever, > 0 is milliseconds; 0 and < -1 are invalid."""
     if timeout_ms == -1:
         return None
     if timeout_ms <= 0:
-        raise RuntimeParamInvalid(f"timeout {timeout_ms} is invalid: expected -1 (wait "
-                                  f"forever) or a positive number of milliseconds")
+        raise error(f"timeout {timeout_ms} is invalid: expected -1 (wait forever) or a "
+                    f"positive number of milliseconds")
     return timeout_ms / 1000.0
 
 
@@ -486,13 +486,5 @@ def launch_callback(fn, user_data, block_type, stream):
 @implements("rt.process_report")
 def process_report(timeout):
     """Run this thread's waiting callbacks, waiting up to ``timeout`` ms (-1: forever)."""
-    RUNTIME.reports.process(threading.get_ident(), _timeout_seconds_report(timeout))
-
-
-def _timeout_seconds_report(timeout_ms: int) -> float | None:
-    if timeout_ms == -1:
-        return None
-    if timeout_ms <= 0:
-        raise InvalidParam(f"timeout {timeout_ms} is invalid: expected -1 or a positive number "
-                           f"of milliseconds")
-    return timeout_ms / 1000.0
+    # process_report answers a bad timeout with 100000, the synchronize calls with 107000.
+    RUNTIME.reports.process(threading.get_ident(), _timeout_seconds(timeout, InvalidParam))

@@ -389,23 +389,38 @@ def _heavy_model(size=1024, depth=6):
     return model
 
 
+class HeavyModel:
+    """The heavy model loaded, with `count` zero-filled single-buffer datasets."""
+
+    def __init__(self, tmp_path, count):
+        self.model_id, _ = acl.mdl.load_from_file(_save(_heavy_model(), tmp_path, "heavy.onnx"))
+        self.desc = acl.mdl.create_desc()
+        acl.mdl.get_desc(self.desc, self.model_id)
+        size = acl.mdl.get_input_size_by_index(self.desc, 0)
+        self.sets, self.pointers = [], []
+        for _ in range(count):
+            ptr, _ = acl.rt.malloc(size, 0)
+            acl.rt.memset(ptr, size, 0, size)
+            dataset = acl.mdl.create_dataset()
+            acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
+            self.sets.append(dataset)
+            self.pointers.append(ptr)
+
+    def release(self):
+        for dataset in self.sets:
+            acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
+            acl.mdl.destroy_dataset(dataset)
+        for ptr in self.pointers:
+            acl.rt.free(ptr)
+        acl.mdl.unload(self.model_id)
+        acl.mdl.destroy_desc(self.desc)
+
+
 def test_host_code_runs_while_a_stream_executes(context, tmp_path):
-    path = _save(_heavy_model(), tmp_path, "heavy.onnx")
-    model_id, _ = acl.mdl.load_from_file(path)
-    desc = acl.mdl.create_desc()
-    acl.mdl.get_desc(desc, model_id)
-    size = acl.mdl.get_input_size_by_index(desc, 0)
-    pointers, datasets = [], []
-    for _ in range(2):
-        ptr, _ = acl.rt.malloc(size, 0)
-        acl.rt.memset(ptr, size, 0, size)
-        dataset = acl.mdl.create_dataset()
-        acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
-        pointers.append(ptr)
-        datasets.append(dataset)
+    heavy = HeavyModel(tmp_path, 2)
     stream, _ = acl.rt.create_stream()
     for _ in range(3):
-        assert acl.mdl.execute_async(model_id, datasets[0], datasets[1], stream) == 0
+        assert acl.mdl.execute_async(heavy.model_id, heavy.sets[0], heavy.sets[1], stream) == 0
     spins = 0
     while acl.rt.stream_query(stream)[0] == 1:                  # host work during execution
         spins += 1
@@ -413,35 +428,17 @@ def test_host_code_runs_while_a_stream_executes(context, tmp_path):
     # With the GIL held by the engine, this loop could not have turned more than a few times.
     assert spins > 1000
     acl.rt.destroy_stream(stream)
-    for dataset in datasets:
-        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
-        acl.mdl.destroy_dataset(dataset)
-    for ptr in pointers:
-        acl.rt.free(ptr)
-    acl.mdl.unload(model_id)
-    acl.mdl.destroy_desc(desc)
+    heavy.release()
 
 
 def test_one_model_on_two_streams_at_once_is_reported(context, tmp_path, monkeypatch):
-    path = _save(_heavy_model(), tmp_path, "heavy.onnx")
-    model_id, _ = acl.mdl.load_from_file(path)
-    desc = acl.mdl.create_desc()
-    acl.mdl.get_desc(desc, model_id)
-    size = acl.mdl.get_input_size_by_index(desc, 0)
-    sets, pointers = [], []
-    for _ in range(4):
-        ptr, _ = acl.rt.malloc(size, 0)
-        acl.rt.memset(ptr, size, 0, size)
-        dataset = acl.mdl.create_dataset()
-        acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
-        sets.append(dataset)
-        pointers.append(ptr)
+    heavy = HeavyModel(tmp_path, 4)
     streams = [acl.rt.create_stream()[0] for _ in range(2)]
 
     def overlap():
         gates = [_hold(s, context) for s in streams]
         for s, (a, b) in zip(streams, ((0, 1), (2, 3))):
-            assert acl.mdl.execute_async(model_id, sets[a], sets[b], s) == 0
+            assert acl.mdl.execute_async(heavy.model_id, heavy.sets[a], heavy.sets[b], s) == 0
         for gate, _ in gates:
             gate.set()
         results = [acl.rt.synchronize_stream(s) for s in streams]
@@ -456,10 +453,4 @@ def test_one_model_on_two_streams_at_once_is_reported(context, tmp_path, monkeyp
     assert ACL_ERROR_RT_MODEL_EXECUTE in overlap()
     for s in streams:
         acl.rt.destroy_stream(s)
-    for dataset in sets:
-        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
-        acl.mdl.destroy_dataset(dataset)
-    for ptr in pointers:
-        acl.rt.free(ptr)
-    acl.mdl.unload(model_id)
-    acl.mdl.destroy_desc(desc)
+    heavy.release()
