@@ -26,6 +26,7 @@ import acl
 from openacl.atc import convert
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import DeviceModel, acl_session, alternate  # noqa: E402
 from resnet import build_resnet50  # noqa: E402
 
 GEARS = (1, 2, 4, 8)
@@ -48,53 +49,6 @@ def small_convnet() -> onnx.ModelProto:
     return model
 
 
-class Loaded:
-    def __init__(self, path, batch, gear_model: bool):
-        self.model_id, ret = acl.mdl.load_from_file(path)
-        assert ret == 0, acl.get_recent_err_msg()
-        self.desc = acl.mdl.create_desc()
-        acl.mdl.get_desc(self.desc, self.model_id)
-        self.pointers = []
-        self.inputs = self._dataset(acl.mdl.get_num_inputs(self.desc), acl.mdl.get_input_size_by_index)
-        self.outputs = self._dataset(acl.mdl.get_num_outputs(self.desc),
-                                     acl.mdl.get_output_size_by_index)
-        if gear_model:
-            index, _ = acl.mdl.get_input_index_by_name(self.desc, "ascend_mbatch_shape_data")
-            assert acl.mdl.set_dynamic_batch_size(self.model_id, self.inputs, index, batch) == 0
-
-    def _dataset(self, count, size_of):
-        dataset = acl.mdl.create_dataset()
-        for i in range(count):
-            size = size_of(self.desc, i)
-            ptr, _ = acl.rt.malloc(size, 0)
-            acl.rt.memset(ptr, size, 0, size)
-            self.pointers.append(ptr)
-            acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
-        return dataset
-
-    def fill(self, array):
-        data = array.tobytes()
-        acl.rt.memcpy(self.pointers[0], len(data), acl.util.bytes_to_ptr(data), len(data), 1)
-
-    def result(self, nbytes):
-        out = bytes(nbytes)
-        acl.rt.memcpy(acl.util.bytes_to_ptr(out), nbytes, self.pointers[-1], nbytes, 2)
-        return out
-
-    def execute(self):
-        return acl.mdl.execute(self.model_id, self.inputs, self.outputs)
-
-    def release(self):
-        for dataset in (self.inputs, self.outputs):
-            for i in range(acl.mdl.get_dataset_num_buffers(dataset)):
-                acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, i))
-            acl.mdl.destroy_dataset(dataset)
-        for ptr in self.pointers:
-            acl.rt.free(ptr)
-        acl.mdl.unload(self.model_id)
-        acl.mdl.destroy_desc(self.desc)
-
-
 def _per_call(function, calls):
     start = time.perf_counter()
     for _ in range(calls):
@@ -114,18 +68,17 @@ def compare(name, model, shape, batches, rounds, workdir) -> list[dict]:
     for batch in batches:
         static_path = convert(common + [f"--output={workdir}/{name}_b{batch}",
                                         f"--input_shape=data:{batch},{tail}"], on_warning=lambda _: None)
-        gear, static = Loaded(gear_path, batch, True), Loaded(static_path, batch, False)
+        gear, static = DeviceModel(gear_path), DeviceModel(static_path)
+        gear.set_batch(batch)
         data = np.random.default_rng(batch).standard_normal((batch, *shape[1:])).astype(np.float32)
-        gear.fill(data)
-        static.fill(data)
+        gear.fill(0, data)
+        static.fill(0, data)
         assert gear.execute() == 0 and static.execute() == 0
         out_bytes = acl.mdl.get_output_size_by_index(static.desc, 0)
-        assert gear.result(out_bytes) == static.result(out_bytes), "gear and static results differ"
+        assert gear.output_bytes(0, out_bytes) == static.output_bytes(0, out_bytes), \
+            "gear and static results differ"
         calls = max(1, int(0.3 / max(_per_call(static.execute, 1), 1e-6)))
-        gear_t = static_t = float("inf")
-        for _ in range(rounds):
-            gear_t = min(gear_t, _per_call(gear.execute, calls))
-            static_t = min(static_t, _per_call(static.execute, calls))
+        gear_t, static_t = alternate(gear.execute, static.execute, calls, rounds, warmup=False)
         results.append({"model": name, "batch": batch, "gear_ms": gear_t * 1e3,
                         "static_ms": static_t * 1e3, "ratio": gear_t / static_t})
         gear.release()
@@ -137,15 +90,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
-    assert acl.init() == 0 and acl.rt.set_device(0) == 0
-    context, _ = acl.rt.create_context(0)
-    with tempfile.TemporaryDirectory() as workdir:
+    with acl_session(), tempfile.TemporaryDirectory() as workdir:
         results = compare("small_convnet", small_convnet(), (1, 3, 32, 32), GEARS, args.rounds, workdir)
         results += compare("resnet50", build_resnet50(batch=None), (1, 3, 224, 224), (1, 4),
                            max(2, args.rounds // 2), workdir)
-    acl.rt.destroy_context(context)
-    acl.rt.reset_device(0)
-    acl.finalize()
     for r in results:
         print(f"{r['model']:<14} batch {r['batch']}: gear {r['gear_ms']:8.3f} ms   static "
               f"{r['static_ms']:8.3f} ms   ratio {r['ratio']:.3f}x (bar 1.05x)")

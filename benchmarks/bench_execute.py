@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 import onnx
@@ -33,6 +32,7 @@ import acl
 from openacl.engines.onnxruntime_cpu import session_options
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import DeviceModel, acl_session, alternate  # noqa: E402
 from resnet import build_resnet50  # noqa: E402
 
 
@@ -47,67 +47,12 @@ def _tiny_model() -> onnx.ModelProto:
     return model
 
 
-class AclModel:
-    """A model loaded through pyACL with device buffers for every input and output."""
-
-    def __init__(self, path: str, feeds: dict[str, np.ndarray]):
-        self.model_id, ret = acl.mdl.load_from_file(path)
-        assert ret == 0, acl.get_recent_err_msg()
-        self.desc = acl.mdl.create_desc()
-        acl.mdl.get_desc(self.desc, self.model_id)
-        self.pointers = []
-        self.inputs = acl.mdl.create_dataset()
-        for i in range(acl.mdl.get_num_inputs(self.desc)):
-            name = acl.mdl.get_input_name_by_index(self.desc, i)
-            data = np.ascontiguousarray(feeds[name]).tobytes()
-            ptr = self._buffer(self.inputs, len(data))
-            acl.rt.memcpy(ptr, len(data), acl.util.bytes_to_ptr(data), len(data), 1)
-        self.outputs = acl.mdl.create_dataset()
-        for i in range(acl.mdl.get_num_outputs(self.desc)):
-            self._buffer(self.outputs, acl.mdl.get_output_size_by_index(self.desc, i))
-
-    def _buffer(self, dataset, size):
-        ptr, _ = acl.rt.malloc(size, 0)
-        self.pointers.append(ptr)
-        acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
-        return ptr
-
-    def release(self):
-        for dataset in (self.inputs, self.outputs):
-            for i in range(acl.mdl.get_dataset_num_buffers(dataset)):
-                acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, i))
-            acl.mdl.destroy_dataset(dataset)
-        for ptr in self.pointers:
-            acl.rt.free(ptr)
-        acl.mdl.unload(self.model_id)
-        acl.mdl.destroy_desc(self.desc)
-
-
-def _compare(acl_call, ort_call, calls: int, rounds: int) -> tuple[float, float]:
-    """Best seconds per call of each, over alternating rounds."""
-    for call in (acl_call, ort_call):
-        for _ in range(max(1, calls // 10)):
-            call()                                          # warm up
-    best_acl = best_ort = float("inf")
-    execute = acl_call
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            execute()
-        best_acl = min(best_acl, (time.perf_counter() - start) / calls)
-        start = time.perf_counter()
-        for _ in range(calls):
-            ort_call()
-        best_ort = min(best_ort, (time.perf_counter() - start) / calls)
-    return best_acl, best_ort
-
-
 def bench_tiny(workdir: str, rounds: int) -> dict:
     model = _tiny_model()
     path = os.path.join(workdir, "tiny.onnx")
     onnx.save(model, path)
     feeds = {"x": np.ones((1, 16), np.float32), "y": np.full((1, 16), 2, np.float32)}
-    net = AclModel(path, feeds)
+    net = DeviceModel(path, feeds)
     session = ort.InferenceSession(model.SerializeToString(), session_options(),
                                    providers=["CPUExecutionProvider"])
     out = np.zeros((1, 16), np.float32)
@@ -117,8 +62,8 @@ def bench_tiny(workdir: str, rounds: int) -> dict:
     binding.bind_output("z", "cpu", 0, np.float32, out.shape, out.ctypes.data)
     model_id, inputs, outputs = net.model_id, net.inputs, net.outputs
     execute = acl.mdl.execute
-    acl_s, ort_s = _compare(lambda: execute(model_id, inputs, outputs),
-                            lambda: session.run_with_iobinding(binding), 20000, rounds)
+    acl_s, ort_s = alternate(lambda: execute(model_id, inputs, outputs),
+                             lambda: session.run_with_iobinding(binding), 20000, rounds)
     net.release()
     return {"case": "tiny model, per call", "acl_us": acl_s * 1e6, "ort_us": ort_s * 1e6,
             "ratio": acl_s / ort_s, "extra_us": (acl_s - ort_s) * 1e6,
@@ -130,19 +75,16 @@ def bench_resnet(workdir: str, batch: int, rounds: int) -> dict:
     path = os.path.join(workdir, f"resnet50_b{batch}.onnx")
     onnx.save(model, path)
     data = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
-    net = AclModel(path, {"data": data})
+    net = DeviceModel(path, {"data": data})
     session = ort.InferenceSession(model.SerializeToString(), session_options(),
                                    providers=["CPUExecutionProvider"])
-    model_id, inputs, outputs = net.model_id, net.inputs, net.outputs
     # Same results first: the comparison is meaningless otherwise.
-    assert acl.mdl.execute(model_id, inputs, outputs) == 0
-    got = bytes(batch * 4000)
-    acl.rt.memcpy(acl.util.bytes_to_ptr(got), len(got), net.pointers[-1], len(got), 2)
+    assert net.execute() == 0
     expected = session.run(None, {"data": data})[0]
-    assert np.array_equal(np.frombuffer(got, np.float32).reshape(batch, 1000), expected)
+    got = np.frombuffer(net.output_bytes(0), np.float32).reshape(batch, 1000)
+    assert np.array_equal(got, expected)
     calls = 3 if batch == 1 else 1
-    acl_s, ort_s = _compare(lambda: acl.mdl.execute(model_id, inputs, outputs),
-                            lambda: session.run(None, {"data": data}), calls, rounds)
+    acl_s, ort_s = alternate(net.execute, lambda: session.run(None, {"data": data}), calls, rounds)
     net.release()
     return {"case": f"ResNet-50 batch {batch}", "acl_ms": acl_s * 1e3, "ort_ms": ort_s * 1e3,
             "ratio": acl_s / ort_s, "baseline": "InferenceSession.run, same options"}
@@ -155,20 +97,15 @@ def main() -> int:
                                                               "15 tiny, 8 resnet)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
-    assert acl.init() == 0 and acl.rt.set_device(0) == 0
-    context, _ = acl.rt.create_context(0)
     results = []
-    threads = ort.SessionOptions().intra_op_num_threads
+    threads = session_options().intra_op_num_threads
     print(f"onnxruntime {ort.__version__}, intra-op threads {threads or 'default'} (both sides)")
-    with tempfile.TemporaryDirectory() as workdir:
+    with acl_session(), tempfile.TemporaryDirectory() as workdir:
         if args.part in ("tiny", "all"):
             results.append(bench_tiny(workdir, args.rounds or 15))
         if args.part in ("resnet", "all"):
             for batch in (1, 8):
                 results.append(bench_resnet(workdir, batch, args.rounds or 8))
-    acl.rt.destroy_context(context)
-    acl.rt.reset_device(0)
-    acl.finalize()
     for r in results:
         if "acl_us" in r:
             print(f"{r['case']:<24} acl {r['acl_us']:7.2f} us   ort {r['ort_us']:7.2f} us   "

@@ -12,29 +12,20 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
-import time
+import os
+import sys
 
 import numpy as np
 
 import acl
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import acl_session, alternate  # noqa: E402
+
 ACL_MEMCPY_HOST_TO_DEVICE, ACL_MEMCPY_DEVICE_TO_HOST, ACL_MEMCPY_DEVICE_TO_DEVICE = 1, 2, 3
 
 
-def _best_round(function, calls: int, repeat: int) -> float:
-    """Seconds per call of the fastest of ``repeat`` rounds of ``calls`` calls."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
-
-
 def run(repeat: int) -> list[dict]:
-    assert acl.init() == 0 and acl.rt.set_device(0) == 0
-    context, _ = acl.rt.create_context(0)
     results = []
     for size, calls in ((4096, 20000), (64 << 20, 10)):
         host = np.ones(size, np.uint8)
@@ -54,19 +45,11 @@ def run(repeat: int) -> list[dict]:
                 ctypes.memmove(dst, src, size)
 
             assert acl.rt.memcpy(dst, size, src, size, kind) == 0
-            with_acl()
-            with_memmove()                                   # warm the pages
-            acl_t = memmove_t = float("inf")
-            for _ in range(repeat):                           # alternate to share the noise
-                acl_t = min(acl_t, _best_round(with_acl, calls, 1))
-                memmove_t = min(memmove_t, _best_round(with_memmove, calls, 1))
+            acl_t, memmove_t = alternate(with_acl, with_memmove, calls, repeat)
             results.append({"direction": name, "bytes": size, "acl_us": acl_t * 1e6,
                             "memmove_us": memmove_t * 1e6, "ratio": acl_t / memmove_t,
                             "overhead_us": (acl_t - memmove_t) * 1e6})
         assert acl.rt.free(dev_a) == 0 and acl.rt.free(dev_b) == 0
-    acl.rt.destroy_context(context)
-    acl.rt.reset_device(0)
-    acl.finalize()
     return results
 
 
@@ -75,7 +58,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7, help="alternating rounds per case")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
-    results = run(args.repeat)
+    with acl_session():
+        results = run(args.repeat)
     print(f"{'case':<12}{'acl.rt.memcpy':>16}{'memmove':>12}{'ratio':>8}{'extra/call':>13}")
     for r in results:
         size = "4 KiB" if r["bytes"] == 4096 else f"{r['bytes'] >> 20} MiB"
