@@ -5,7 +5,7 @@ ordinary ONNX file that any ONNX tool can open. Every loader also accepts a plai
 (no record: defaults apply). A Huawei ATC-compiled ``.om`` (built for Ascend silicon; its
 first four bytes are ``IMOD``) is recognised and refused with advice.
 
-The record (format version 1)::
+The record (format version 1), as ``atc`` writes it::
 
     {
       "format_version": 1,
@@ -14,12 +14,23 @@ The record (format version 1)::
       "soc_version": "Ascend310P3",           # as given to --soc_version, recorded only
       "source": "resnet50.onnx",              # the --model argument
       "cmdline": "atc --model=... ...",
+      "input_order": ["<input name>", ...],   # graph order, weights excluded
       "inputs": {"<input name>": {"format": "NCHW", "fp16": false}},
-      "outputs": {"<output name>": {"type": "FP32"}},
-      "dynamic": null,                        # gear tables (dynamic batch / HW / dims)
-      "shape_range": null,                    # --input_shape_range
-      "aipp": null                            # AIPP configuration
+      "output_order": ["<output name>", ...],
+      "outputs": {"<output name>": {"type": "FP32", "node": "<producer>", "index": 0}},
+      "dynamic": null,                        # gear table, below
+      "shape_range": null,                    # {"<input>": [[lo, hi], ...]}, hi -1 = unbounded
+      "aipp": null                            # AIPP configuration (not supported yet)
     }
+
+A gear model (``--dynamic_batch_size`` / ``--dynamic_image_size`` / ``--dynamic_dims``) has::
+
+    "dynamic": {"kind": "batch" | "hw" | "dims",
+                "gears": [[b], ...] | [[h, w], ...] | [[v1, v2, ...], ...],
+                "input_dims": {"<input>": [d0, -1, ...]},     # -1 on the dynamic axes
+                "input_order": ["<input>", ...]}              # the order dims gears follow
+
+and the ONNX graph carries a symbolic ``dim_param`` on each dynamic axis.
 
 Only ``format_version`` is required; a missing key means its default.
 """

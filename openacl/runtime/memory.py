@@ -91,16 +91,19 @@ class BorrowedObjects:
 
     def find(self, address: int) -> tuple[int, int] | None:
         """Return (start, end) of the remembered object containing ``address``."""
+        try:
+            return self._find(address)
+        except (IndexError, KeyError):       # changed under us by another thread: look again
+            with self._lock:
+                return self._find(address)
+
+    def _find(self, address: int) -> tuple[int, int] | None:
         starts = self._starts
         i = bisect.bisect_right(starts, address) - 1
         if i < 0:
             return None
-        try:
-            start = starts[i]
-            end = self._entries[start][0]
-        except (IndexError, KeyError):       # changed under us by another thread: look again
-            with self._lock:
-                return self.find(address)
+        start = starts[i]
+        end = self._entries[start][0]
         return (start, end) if address < end else None
 
     def clear(self) -> None:
