@@ -454,3 +454,62 @@ def test_one_model_on_two_streams_at_once_is_reported(context, tmp_path, monkeyp
     for s in streams:
         acl.rt.destroy_stream(s)
     heavy.release()
+
+
+def test_two_models_on_two_streams_overlap_in_time(context, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENACL_ENGINE_THREADS", "1")      # one core each: room to overlap
+    models = [HeavyModel(tmp_path, 2) for _ in range(2)]
+    streams = [acl.rt.create_stream()[0] for _ in models]
+    events = [(acl.rt.create_event()[0], acl.rt.create_event()[0]) for _ in models]
+    gates = [_hold(s, context) for s in streams]
+    for heavy, stream, (start, end) in zip(models, streams, events):
+        acl.rt.record_event(start, stream)
+        for _ in range(2):
+            assert acl.mdl.execute_async(heavy.model_id, heavy.sets[0], heavy.sets[1], stream) == 0
+        acl.rt.record_event(end, stream)
+    for gate, _ in gates:
+        gate.set()
+    for stream, (_, reporter) in zip(streams, gates):
+        assert acl.rt.synchronize_stream(stream) == 0
+        acl.rt.unsubscribe_report(reporter.thread_id, stream)
+        reporter.stop()
+    (a_start, a_end), (b_start, b_end) = events
+    # Each stream's span, measured from the other's start: if the engine held the GIL the
+    # two spans would run one after the other and not intersect.
+    a_to_b_end, _ = acl.rt.event_elapsed_time(a_start, b_end)
+    b_to_a_end, _ = acl.rt.event_elapsed_time(b_start, a_end)
+    a_span, _ = acl.rt.event_elapsed_time(a_start, a_end)
+    b_span, _ = acl.rt.event_elapsed_time(b_start, b_end)
+    overlap = min(a_span, b_span, a_to_b_end, b_to_a_end)
+    assert overlap > 0.5 * min(a_span, b_span)
+    for pair in events:
+        for event in pair:
+            acl.rt.destroy_event(event)
+    for stream in streams:
+        acl.rt.destroy_stream(stream)
+    for heavy in models:
+        heavy.release()
+
+
+def test_a_failing_task_surfaces_at_synchronize_event(context, tmp_path):
+    model = builders.classifier(classes=10)
+    net = AsyncNet(_save(model, tmp_path, "c.onnx"), slots=1)
+    slot = net.slots[0]
+    stream, _ = acl.rt.create_stream()
+    event, _ = acl.rt.create_event()
+    gate, reporter = _hold(stream, context)
+    assert acl.mdl.execute_async(net.model_id, slot["in_set"], slot["out_set"], stream) == 0
+    assert acl.rt.record_event(event, stream) == 0
+    buffer = acl.mdl.get_dataset_buffer(slot["in_set"], 0)
+    other, _ = acl.rt.malloc(net.in_size, 0)
+    acl.update_data_buffer(buffer, other, net.in_size)
+    acl.rt.free(other)
+    gate.set()
+    assert acl.rt.synchronize_event(event) == ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID
+    assert acl.rt.synchronize_stream(stream) == ACL_SUCCESS
+    acl.update_data_buffer(buffer, slot["in_dev"], net.in_size)
+    acl.rt.unsubscribe_report(reporter.thread_id, stream)
+    reporter.stop()
+    acl.rt.destroy_event(event)
+    acl.rt.destroy_stream(stream)
+    net.release()
