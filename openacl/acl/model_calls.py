@@ -493,7 +493,7 @@ def execute(model_id, input, output):
         inputs = handles.get(input, Dataset, "input dataset")
         outputs = handles.get(output, Dataset, "output dataset")
     model = _models.get(model_id)
-    context = RUNTIME.thread_context()
+    context = RUNTIME.thread.context           # the current context, unchecked: checked below
     if model is None or context is not model.context or context.destroyed:
         model = MODELS.get(model_id)
         model.check_context()

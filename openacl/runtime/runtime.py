@@ -47,7 +47,7 @@ class Runtime:
         self.sys_params: dict[int, int] = {}
         self._devices: list[Device] | None = None
         self.host_arena = None
-        self._thread = _ThreadState()
+        self.thread = _ThreadState()          # per OS thread: .context, the current context
         self._teardown_hooks: list = []        # (name, callable) from upper layers
         self._leak_probes: list = []
 
@@ -101,7 +101,7 @@ class Runtime:
             self._devices = None
             self.host_arena = None
             self.sys_params = {}
-            self._thread = _ThreadState()
+            self.thread = _ThreadState()
         return leaks
 
     def add_teardown_hook(self, name: str, hook, probe=None) -> None:
@@ -161,7 +161,7 @@ class Runtime:
             if device.default_context is None:
                 device.default_context = Context(device, default=True)
             device.set_count += 1
-            self._thread.context = device.default_context
+            self.thread.context = device.default_context
 
     def reset_device(self, index: int, force: bool = False) -> None:
         device = self.device(index)
@@ -176,7 +176,7 @@ class Runtime:
     # ------------------------------------------------------------------ contexts
     def create_context(self, index: int) -> Context:
         context = Context(self.device(index), default=False)
-        self._thread.context = context
+        self.thread.context = context
         return context
 
     def destroy_context(self, context: Context) -> None:
@@ -186,11 +186,11 @@ class Runtime:
         context.destroy()
 
     def current_context(self) -> Context:
-        context = self._thread.context
+        context = self.thread.context
         if context is None or context.destroyed:
             if self.config.default_device is not None:
                 self.set_device(self.config.default_device)
-                return self._thread.context
+                return self.thread.context
             if context is not None:
                 raise ContextNotSet(f"the current context of this thread ({context!r}) was "
                                     f"destroyed; call acl.rt.set_context or acl.rt.set_device")
@@ -198,12 +198,8 @@ class Runtime:
                                 "acl.rt.set_context (a new thread starts without one)")
         return context
 
-    def thread_context(self) -> Context | None:
-        """This thread's current context, unchecked (None, or maybe destroyed)."""
-        return self._thread.context
-
     def set_current_context(self, context: Context) -> None:
-        self._thread.context = context
+        self.thread.context = context
 
     # ------------------------------------------------------------------ streams
     def stream(self, handle: int) -> Stream:
