@@ -29,9 +29,7 @@ def _dims(dims: list, what: str = "dims") -> list[int]:
 @implements("acl.create_data_buffer")
 def create_data_buffer(data_ptr, size):
     """Describe ``size`` bytes at ``data_ptr``; ``(0, 0)`` is an empty output buffer."""
-    buffer = DataBuffer(data_ptr, size)
-    buffer.handle = handles.add(buffer)
-    return buffer.handle
+    return handles.register(DataBuffer(data_ptr, size))
 
 
 @implements("acl.destroy_data_buffer")
@@ -72,9 +70,7 @@ def data_type_size(data_type):
 # ------------------------------------------------------------------------ tensor descs
 @implements("acl.create_tensor_desc")
 def create_tensor_desc(data_type, dims, format):
-    desc = TensorDesc(data_type, _dims(dims), format)
-    desc.handle = handles.add(desc)
-    return desc.handle
+    return handles.register(TensorDesc(data_type, _dims(dims), format))
 
 
 @implements("acl.destroy_tensor_desc")
@@ -234,8 +230,7 @@ def trans_tensor_desc_format(tensor_desc, format):
                                f"(supported: NCHW <-> NHWC on 4-d descs)")
         clone.dims = [desc.dims[i] for i in order]
         clone.format = format
-    clone.handle = handles.add(clone)
-    return clone.handle
+    return handles.register(clone)
 
 
 @implements("acl.get_tensor_desc_address")

@@ -108,9 +108,6 @@ def unload(model_id):
 _LOAD_FROM_FILE, _LOAD_FROM_FILE_WITH_MEM, _LOAD_FROM_MEM, _LOAD_FROM_MEM_WITH_MEM = 1, 2, 3, 4
 _PRIORITY, _LOAD_TYPE, _PATH, _MEM_ADDR, _MEM_SIZE = 0, 1, 2, 3, 4
 _WEIGHT_ADDR, _WEIGHT_SIZE, _WORK_ADDR, _WORK_SIZE = 5, 6, 7, 8
-_WEIGHT_PATH = 14
-_POINTER_ATTRS = {_MEM_ADDR, _WEIGHT_ADDR, _WORK_ADDR, 10, 12, _WEIGHT_PATH, 15, 17, 19, 21,
-                  23, 26}
 
 
 def _config(handle) -> ModelConfig:
@@ -119,9 +116,7 @@ def _config(handle) -> ModelConfig:
 
 @implements("mdl.create_config_handle")
 def create_config_handle():
-    config = ModelConfig()
-    config.handle = handles.add(config)
-    return config.handle
+    return handles.register(ModelConfig())
 
 
 @implements("mdl.destroy_config_handle")
@@ -184,9 +179,7 @@ def _filled(handle) -> ModelDescription:
 
 @implements("mdl.create_desc")
 def create_desc():
-    desc = ModelDesc()
-    desc.handle = handles.add(desc)
-    return desc.handle
+    return handles.register(ModelDesc())
 
 
 @implements("mdl.destroy_desc")
@@ -424,9 +417,7 @@ def _dataset(handle) -> Dataset:
 
 @implements("mdl.create_dataset")
 def create_dataset():
-    dataset = Dataset()
-    dataset.handle = handles.add(dataset)
-    return dataset.handle
+    return handles.register(Dataset())
 
 
 @implements("mdl.destroy_dataset")

@@ -364,9 +364,7 @@ def _event(handle) -> Event:
 
 def _new_event(flags: int) -> int:
     Event.check_flags(flags)
-    event = Event(RUNTIME.current_context(), flags)
-    event.handle = handles.add(event)
-    return event.handle
+    return handles.register(Event(RUNTIME.current_context(), flags))
 
 
 @implements("rt.create_event")

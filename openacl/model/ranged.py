@@ -137,7 +137,7 @@ class RangedExecutor(Executor):
                 desc = TensorDesc(tensor.data_type, dims, tensor.format)
                 desc.made_by_runtime = True
                 desc.name = tensor.name
-                desc.handle = handles.add(desc)
+                handles.register(desc)
                 outputs.tensor_descs[index] = desc
             else:
                 desc.dims = list(dims)

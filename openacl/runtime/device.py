@@ -57,9 +57,9 @@ class Context:
         self.destroyed = False
         self.sys_params: dict[int, int] = {}
         self.streams: dict[int, Stream] = {}
-        self.handle = handles.add(self)
+        handles.register(self)
         self.default_stream = Stream(self, device.next_stream_id(), default=True)
-        self.default_stream.handle = handles.add(self.default_stream)
+        handles.register(self.default_stream)
         device.contexts.append(self)
 
     def __repr__(self):
@@ -76,7 +76,7 @@ class Context:
                     f"device {self.device.index} already has {MAX_STREAMS_PER_DEVICE} streams "
                     f"(default streams included); destroy some first")
             stream = Stream(self, self.device.next_stream_id(), priority=priority, flags=flags)
-            stream.handle = handles.add(stream)
+            handles.register(stream)
             self.streams[stream.handle] = stream
         return stream
 

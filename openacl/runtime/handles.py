@@ -36,6 +36,11 @@ class HandleTable:
             self._objects[handle] = obj
         return handle
 
+    def register(self, obj) -> int:
+        """Give ``obj`` a handle (stored as ``obj.handle``) and return it."""
+        obj.handle = self.add(obj)
+        return obj.handle
+
     def get(self, handle: int, kind: type, what: str):
         """Return the live object of class ``kind`` behind ``handle`` or raise InvalidParam."""
         obj = self._objects.get(handle)
