@@ -11,14 +11,14 @@ import warnings
 from openacl.constants import ErrorCode as E
 
 __all__ = [
-    "AclError", "InvalidParam", "Uninitialized", "RepeatInitialize", "RepeatFinalize",
+    "AclError", "InvalidParam", "RepeatInitialize", "RepeatFinalize",
     "InvalidFile", "ParseFile", "InvalidDumpConfig", "InvalidProfilingConfig",
     "InvalidDevice", "ContextNotSet", "StreamContextMismatch", "ModelContextMismatch",
     "RuntimeParamInvalid", "MemoryAllocation", "NoStreamResource", "FeatureNotSupported",
-    "NotSupportedYet", "StreamSyncTimeout", "EventSyncTimeout", "ReportTimeout",
+    "StreamSyncTimeout", "EventSyncTimeout", "ReportTimeout",
     "ThreadNotSubscribed", "StreamNotSubscribed", "RepeatSubscribe", "ModelExecuteFailed",
-    "GeParamInvalid", "GeFailure", "ModelIdInvalid", "DynamicInputLengthInvalid",
-    "DynamicBatchSizeInvalid", "AippNotExist", "InternalError", "ThreadFunctionFailed",
+    "GeParamInvalid", "ModelIdInvalid", "DynamicInputLengthInvalid",
+    "DynamicBatchSizeInvalid", "InternalError", "ThreadFunctionFailed",
     "FidelityWarning",
     "report_fidelity",
 ]
@@ -51,10 +51,6 @@ def _rebuild(cls, message, code):
 
 class InvalidParam(AclError):
     code = E.ACL_ERROR_INVALID_PARAM
-
-
-class Uninitialized(AclError):
-    code = E.ACL_ERROR_UNINITIALIZE
 
 
 class RepeatInitialize(AclError):
@@ -113,10 +109,6 @@ class FeatureNotSupported(AclError):
     code = E.ACL_ERROR_RT_FEATURE_NOT_SUPPORT
 
 
-class NotSupportedYet(AclError):
-    code = E.ACL_ERROR_API_NOT_SUPPORT
-
-
 class StreamSyncTimeout(AclError):
     code = E.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT
 
@@ -149,10 +141,6 @@ class GeParamInvalid(AclError):
     code = E.ACL_ERROR_GE_PARAM_INVALID
 
 
-class GeFailure(AclError):
-    code = E.ACL_ERROR_GE_FAILURE
-
-
 class ModelIdInvalid(AclError):
     code = E.ACL_ERROR_GE_EXEC_MODEL_ID_INVALID
 
@@ -163,10 +151,6 @@ class DynamicInputLengthInvalid(AclError):
 
 class DynamicBatchSizeInvalid(AclError):
     code = E.ACL_ERROR_GE_DYNAMIC_BATCH_SIZE_INVALID
-
-
-class AippNotExist(AclError):
-    code = E.ACL_ERROR_GE_AIPP_NOT_EXIST
 
 
 class InternalError(AclError):

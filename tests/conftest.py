@@ -1,6 +1,5 @@
 """Shared fixtures: every test starts from a clean runtime and must release what it takes."""
 
-import os
 
 import pytest
 

@@ -54,6 +54,7 @@ class Executor:
     # ------------------------------------------------------------------ hot path
     def execute(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool = True) -> None:
         bound = self._last
+        # stamp() inlined: this is the hot path.
         if (bound is None or bound.input_set is not inputs or bound.output_set is not outputs
                 or bound.stamp != (inputs.version, outputs.version, self._epoch[0],
                                    RUNTIME.memory.generation)):
@@ -80,10 +81,14 @@ class Executor:
                         f"does not allow that: serialise its executions (a lock, or one stream)",
                         ModelExecuteFailed)
 
+    @staticmethod
+    def stamp(inputs: Dataset, outputs: Dataset) -> tuple:
+        """What a binding depends on: both datasets, every data buffer, every free."""
+        return inputs.version, outputs.version, buffer_epoch(), RUNTIME.memory.generation
+
     def _lookup(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool) -> BoundRun:
         bound = self._cache.get((inputs.handle, outputs.handle))
-        if bound is None or bound.stamp != (inputs.version, outputs.version, buffer_epoch(),
-                                            RUNTIME.memory.generation):
+        if bound is None or bound.stamp != self.stamp(inputs, outputs):
             bound = self._bind(inputs, outputs, allocate_outputs)
         self._last = bound
         return bound
@@ -131,7 +136,7 @@ class Executor:
                                     write=True, size_checked=description.gears is None)
             binding.bind_output(tensor.name, tensor.dtype, shape, address)
             bound_outputs.append((tensor.name, shape))
-        stamp = (inputs.version, outputs.version, buffer_epoch(), RUNTIME.memory.generation)
+        stamp = self.stamp(inputs, outputs)
         bound = BoundRun(binding, self.session.runner(binding), stamp, inputs, outputs,
                          bound_inputs, bound_outputs)
         if len(self._cache) >= _CACHE_LIMIT:

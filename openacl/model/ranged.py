@@ -13,9 +13,8 @@ import ctypes
 
 from openacl.constants import ErrorCode
 from openacl.errors import AclError, GeParamInvalid
-from openacl.model.dataset import Dataset, TensorDesc, buffer_epoch
+from openacl.model.dataset import Dataset, TensorDesc
 from openacl.model.executor import BoundRun, Executor, _nbytes
-from openacl.runtime import RUNTIME
 from openacl.runtime.handles import handles
 
 __all__ = ["RangedExecutor"]
@@ -57,7 +56,7 @@ class RangedExecutor(Executor):
     def _bound_for(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool) -> BoundRun:
         shapes = self._input_shapes(inputs)
         key = (inputs.handle, outputs.handle, tuple(shapes.values()))
-        stamp = (inputs.version, outputs.version, buffer_epoch(), RUNTIME.memory.generation)
+        stamp = self.stamp(inputs, outputs)
         bound = self._cache.get(key)
         if bound is None or bound.stamp != stamp:
             self._check_counts(inputs, outputs)
