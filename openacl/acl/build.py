@@ -8,6 +8,7 @@ return shape. This is the one place where exceptions become return codes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import operator
 import threading
@@ -214,6 +215,7 @@ _FAILURE = {"int": 0, "int=-1": -1, "float": 0.0, "dict": {}, "dict?": None, "li
             "bytes": b""}
 
 
+@functools.lru_cache(maxsize=None)
 def _shape(returns: str):
     """Return (kind, failure): kind is 'ret', 'tuple1', 'tupleN' or 'bare'."""
     if returns == "ret":
@@ -302,7 +304,6 @@ def _unsupported(call: Call) -> types.FunctionType:
 
     not_supported.__name__ = call.name
     not_supported.__doc__ = f"{call.signature}\n\nNot supported yet: returns error {code}."
-    not_supported.openacl_unsupported = True
     return not_supported
 
 

@@ -87,12 +87,6 @@ class ModelDescription:
                                    if t.name == ACL_DYNAMIC_TENSOR_NAME), None)
         self.is_shape_range = any(-1 in t.dims for t in self.data_inputs) and gears is None
 
-    def input_index(self, name: str) -> int | None:
-        return next((i for i, t in enumerate(self.inputs) if t.name == name), None)
-
-    def output_index(self, name: str) -> int | None:
-        return next((i for i, t in enumerate(self.outputs) if t.name == name), None)
-
     def output_dims(self, gear: tuple | None) -> list[list[int]]:
         """Output dims for a gear (the largest if None); static dims for static models."""
         if self.gears is None:

@@ -65,10 +65,6 @@ class OfflineModel:
         self.metadata = metadata
         self.origin = origin
 
-    @property
-    def is_om(self) -> bool:
-        return bool(self.metadata.get("format_version"))
-
     def input_settings(self, name: str) -> dict:
         return self.metadata.get("inputs", {}).get(name, {})
 

@@ -87,9 +87,6 @@ class Arena:
             self.used = 0
         self._discard(self.base, self.size)
 
-    def contains(self, address: int) -> bool:
-        return self.base <= address < self.end
-
     def _discard(self, address: int, nbytes: int) -> None:
         page = mmap.PAGESIZE
         first = -(-(address - self.base) // page) * page

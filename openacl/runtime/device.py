@@ -44,9 +44,6 @@ class Device:
     def next_stream_id(self) -> int:
         return next(self._stream_ids)
 
-    def streams(self) -> list[Stream]:
-        return [s for c in self.contexts for s in c.all_streams()]
-
 
 class Context:
     """A context: the unit that owns streams and loaded models."""

@@ -52,9 +52,6 @@ class HandleTable:
             raise InvalidParam(f"{what} handle {handle:#x} is unknown or was destroyed")
         raise InvalidParam(f"handle {handle:#x} is a {type(obj).__name__}, not a {what}")
 
-    def peek(self, handle: int):
-        return self._objects.get(handle)
-
     def remove(self, handle: int) -> None:
         with self._lock:
             self._objects.pop(handle, None)

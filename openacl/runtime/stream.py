@@ -53,32 +53,19 @@ class Stream:
         return "the default stream" if self.is_default else f"stream {self.handle:#x}"
 
     # ------------------------------------------------------------------ submitting
-    def submit(self, run, label: str) -> int:
-        """Queue ``run()``; return a ticket that ``wait`` accepts."""
+    def submit(self, run, label: str) -> None:
+        """Queue ``run()``."""
         with self._lock:
             if self._closed:
                 raise InternalError(f"{self.label} was destroyed; cannot queue {label}")
             self._tasks.append((run, label))
             self._submitted += 1
-            ticket = self._submitted
             if self._worker is None:
                 self._worker = threading.Thread(
                     target=self._work, name=f"openacl-stream-{self.stream_id}", daemon=True)
                 self._worker.start()
             else:
                 self._has_work.notify()
-        return ticket
-
-    def wait(self, ticket: int, timeout: float | None = None) -> bool:
-        """Block until the task with ``ticket`` and all before it have run."""
-        with self._lock:
-            if self._completed >= ticket:
-                return True
-            self._waiters += 1
-            try:
-                return self._progress.wait_for(lambda: self._completed >= ticket, timeout)
-            finally:
-                self._waiters -= 1
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait for every task queued so far, and the host callbacks they launched.
@@ -103,10 +90,6 @@ class Stream:
             self._callbacks -= 1
             if self._waiters:
                 self._progress.notify_all()
-
-    def record_failure(self, error: AclError) -> None:
-        """Report a failure at the next synchronize (from outside a task, e.g. a callback)."""
-        self._record(error)
 
     def synchronize(self, timeout: float | None = None) -> None:
         """Wait for every queued task; raise the first failure since the last synchronize."""
