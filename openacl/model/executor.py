@@ -187,12 +187,12 @@ class Executor:
         return buffer.address
 
     def _scratch_for(self, index: int, need: int) -> int:
+        """Zero-filled runtime memory standing in for an input the program left empty."""
         allocation = self._scratch.get(index)
         if allocation is None or allocation.size < need:
+            if allocation is not None:
+                RUNTIME.memory.free(allocation.address, DEVICE)
             allocation = transfers.malloc(max(need, 1), 0)
-            allocation_old = self._scratch.get(index)
-            if allocation_old is not None:
-                RUNTIME.memory.free(allocation_old.address, DEVICE)
             transfers.memset(allocation.address, allocation.usable, 0, allocation.usable)
             self._scratch[index] = allocation
         return allocation.address

@@ -278,3 +278,16 @@ def test_two_models_execute_concurrently_and_stay_exact(context, tmp_path):
     assert errors == []
     for net, _ in models:
         net.release()
+
+
+def test_an_empty_input_buffer_is_skipped(classifier):
+    net, model = classifier
+    skipped = acl.mdl.create_dataset()
+    empty = acl.create_data_buffer(0, 0)
+    acl.mdl.add_dataset_buffer(skipped, empty)
+    assert acl.mdl.execute(net.model_id, skipped, net.outputs) == ACL_SUCCESS
+    zeros = np.zeros((1, 3, 16, 16), np.float32)
+    np.testing.assert_array_equal(net.read(0, np.float32, (1, 100)),
+                                  builders.reference(model, {"data": zeros})[0])
+    acl.destroy_data_buffer(empty)
+    acl.mdl.destroy_dataset(skipped)
