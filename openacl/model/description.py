@@ -126,14 +126,13 @@ def describe(model: OfflineModel) -> ModelDescription:
 
     if gears is not None:
         _fill_gear_shapes(model, gears, inputs, outputs)
-    else:
-        _fill_static_sizes(model, inputs, outputs)
-        if gears is None and any(-1 in t.dims for t in inputs):
-            _fill_range_sizes(model, inputs, outputs)
-    if gears is not None:
         count = len(gears.values[0])
         inputs.append(TensorInfo(ACL_DYNAMIC_TENSOR_NAME, [count], D.ACL_INT64,
                                  F.ACL_FORMAT_ND, 8 * count))
+    elif any(-1 in t.dims for t in inputs):
+        _fill_range_sizes(model, inputs, outputs)
+    else:
+        _fill_static_sizes(model, inputs, outputs)
     return ModelDescription(inputs, outputs, gears, metadata)
 
 
@@ -161,7 +160,7 @@ def _gears(record: dict) -> Gears:
 def _fill_static_sizes(model, inputs, outputs) -> None:
     for tensor in inputs:
         tensor.size = _size(tensor.dims, tensor.data_type)
-    if any(-1 in t.dims for t in outputs) and not any(-1 in t.dims for t in inputs):
+    if any(-1 in t.dims for t in outputs):
         shapes = infer_output_shapes(model, {t.name: tuple(t.dims) for t in inputs})
         for tensor, shape in zip(outputs, shapes):
             tensor.dims = list(shape)
@@ -171,6 +170,8 @@ def _fill_static_sizes(model, inputs, outputs) -> None:
 
 def _fill_range_sizes(model, inputs, outputs) -> None:
     """Shape-range models: sizes at the top of each range; 0 when a range is unbounded."""
+    for tensor in outputs:
+        tensor.size = _size(tensor.dims, tensor.data_type)
     top = {}
     for tensor in inputs:
         if tensor.shape_range is None:
@@ -179,7 +180,8 @@ def _fill_range_sizes(model, inputs, outputs) -> None:
         tensor.size = _size(highs, tensor.data_type) if all(h >= 0 for h in highs) else 0
         top[tensor.name] = tuple(highs)
     if all(all(h >= 0 for h in shape) for shape in top.values()):
-        shapes = infer_output_shapes(model, top)
+        # No probe run: a data-dependent output's size is unknown (0), not a zero-input guess.
+        shapes = infer_output_shapes(model, top, probe=False)
         for tensor, shape in zip(outputs, shapes):
             tensor.size = _size(shape, tensor.data_type)
 
