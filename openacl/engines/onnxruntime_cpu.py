@@ -44,6 +44,7 @@ class OrtBinding(Binding):
     def __init__(self, session: ort.InferenceSession):
         self.io = session.io_binding()
         self.native = self.io._iobinding      # what the C++ run call takes
+        self._engine_outputs: list[str] = []
 
     def bind_input(self, name, dtype, shape, address):
         self.io.bind_input(name, "cpu", 0, dtype, shape, address)
@@ -53,9 +54,15 @@ class OrtBinding(Binding):
 
     def bind_output_to_engine(self, name):
         self.io.bind_output(name, "cpu")
+        self._engine_outputs.append(name)
 
     def engine_outputs(self):
-        return [value.numpy() for value in self.io.get_outputs()]
+        arrays = [value.numpy() for value in self.io.get_outputs()]
+        # ORT keeps each result bound as a preallocated output of that shape; unbind them so
+        # the next run may produce other shapes.
+        for name in self._engine_outputs:
+            self.io.bind_output(name, "cpu")
+        return arrays
 
 
 class OrtSession(EngineSession):

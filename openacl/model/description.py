@@ -85,7 +85,9 @@ class ModelDescription:
         self.data_inputs = [t for t in inputs if t.name != ACL_DYNAMIC_TENSOR_NAME]
         self.dynamic_index = next((i for i, t in enumerate(inputs)
                                    if t.name == ACL_DYNAMIC_TENSOR_NAME), None)
-        self.is_shape_range = any(-1 in t.dims for t in self.data_inputs) and gears is None
+        # Shapes known only at run time: from the inputs' tensor descs, or from the run itself.
+        self.has_run_time_shapes = gears is None and any(
+            -1 in t.dims for t in (*self.data_inputs, *outputs))
 
     def output_dims(self, gear: tuple | None) -> list[list[int]]:
         """Output dims for a gear (the largest if None); static dims for static models."""
@@ -180,8 +182,7 @@ def _fill_range_sizes(model, inputs, outputs) -> None:
         tensor.size = _size(highs, tensor.data_type) if all(h >= 0 for h in highs) else 0
         top[tensor.name] = tuple(highs)
     if all(all(h >= 0 for h in shape) for shape in top.values()):
-        # No probe run: a data-dependent output's size is unknown (0), not a zero-input guess.
-        shapes = infer_output_shapes(model, top, probe=False)
+        shapes = infer_output_shapes(model, top)
         for tensor, shape in zip(outputs, shapes):
             tensor.size = _size(shape, tensor.data_type)
 
@@ -190,7 +191,8 @@ def _fill_gear_shapes(model, gears: Gears, inputs, outputs) -> None:
     for gear in gears.values:
         shapes = gears.shapes_for(gear)
         gears.input_shapes[gear] = shapes
-        gears.output_shapes[gear] = [tuple(s) for s in infer_output_shapes(model, shapes)]
+        gears.output_shapes[gear] = [tuple(s) for s in
+                                     infer_output_shapes(model, shapes, probe=True)]
     for tensor in inputs:
         sizes = [_size(gears.input_shapes[g].get(tensor.name, tensor.dims), tensor.data_type)
                  for g in gears.values]
@@ -201,12 +203,13 @@ def _fill_gear_shapes(model, gears: Gears, inputs, outputs) -> None:
 
 
 def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple],
-                        probe: bool = True) -> list[tuple]:
+                        probe: bool = False) -> list[tuple]:
     """Output shapes of the graph for fixed input shapes (-1 where unknown).
 
-    ONNX shape inference first; where it cannot tell, one run of the engine on zero-filled
-    inputs answers if ``probe`` (right for shapes that follow the input shapes only, wrong
-    for data-dependent ones such as NonZero's: callers that can, pass probe=False).
+    ONNX shape inference answers; where it cannot tell and ``probe`` is set, one run of the
+    engine on zero-filled inputs does. Only gear tables probe (each gear needs its output
+    sizes at load time); a probe is wrong for data-dependent shapes such as NonZero's, which
+    other models leave to run time.
     """
     proto = onnx.ModelProto()
     proto.CopyFrom(model.proto)
@@ -220,21 +223,24 @@ def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple],
         inferred = onnx.shape_inference.infer_shapes(proto, strict_mode=False, data_prop=True)
         shapes = [tuple(_dims(v)) for v in inferred.graph.output]
     except Exception:  # noqa: BLE001 - inference is best effort; the engine run decides
-        shapes = [(-1,)]
+        shapes = [(-1,)] * len(proto.graph.output)
     if all(-1 not in s for s in shapes) or not probe:
         return shapes
     return _probe_output_shapes(proto, input_shapes)
 
 
 def _probe_output_shapes(proto: onnx.ModelProto, input_shapes: dict[str, tuple]) -> list[tuple]:
-    import onnxruntime as ort
+    """Run the engine once on zero-filled inputs and read the output shapes."""
+    from openacl.engines import get_engine
 
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    feeds = {}
-    for node in session.get_inputs():
-        dtype = {"tensor(float16)": np.float16, "tensor(int64)": np.int64,
-                 "tensor(int32)": np.int32, "tensor(bool)": np.bool_,
-                 "tensor(uint8)": np.uint8, "tensor(int8)": np.int8,
-                 "tensor(double)": np.float64}.get(node.type, np.float32)
-        feeds[node.name] = np.zeros(input_shapes[node.name], dtype)
-    return [tuple(o.shape) for o in session.run(None, feeds)]
+    session = get_engine().load(proto.SerializeToString())
+    binding = session.new_binding()
+    zeros = [np.zeros(input_shapes[spec.name], spec.dtype) for spec in session.inputs]
+    for spec, array in zip(session.inputs, zeros):
+        binding.bind_input(spec.name, spec.dtype, array.shape, array.ctypes.data)
+    for spec in session.outputs:
+        binding.bind_output_to_engine(spec.name)
+    session.run(binding)
+    shapes = [tuple(array.shape) for array in binding.engine_outputs()]
+    session.close()
+    return shapes

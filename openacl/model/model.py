@@ -38,9 +38,9 @@ class LoadedModel:
             raise AclError(f"the engine cannot load model {offline.origin}: {error}",
                            ErrorCode.ACL_ERROR_GE_LOAD_MODEL) from None
         label = f"model {model_id}"
-        if self.description.is_shape_range:
+        if self.description.has_run_time_shapes:
             self.executor = RangedExecutor(self.session, self.description, label,
-                                           lambda shapes: infer_output_shapes(offline, shapes, probe=False))
+                                           lambda shapes: infer_output_shapes(offline, shapes))
         else:
             self.executor = Executor(self.session, self.description, label)
         self.user_memory = user_memory        # (work, weight) the program supplied, if any

@@ -140,3 +140,29 @@ def test_data_dependent_output_shapes_are_copied_when_they_fit(context, tmp_path
         assert acl.mdl.execute(net.model_id, net.inputs, net.outputs) == ACL_ERROR_GE_PARAM_INVALID
     finally:
         net.release()
+
+
+def test_a_static_model_with_a_data_dependent_output(context, tmp_path):
+    import onnx.helper as helper
+    from onnx import TensorProto as T
+
+    graph = helper.make_graph([helper.make_node("NonZero", ["x"], ["idx"])], "static_nonzero",
+                              [helper.make_tensor_value_info("x", T.FLOAT, [6])],
+                              [helper.make_tensor_value_info("idx", T.INT64, [1, "k"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "static_nonzero.onnx"
+    onnx.save(model, path)
+    net = RangeNet(str(path), output_sizes=[6 * 8])
+    try:
+        assert acl.mdl.get_output_dims(net.desc, 0)[0]["dims"] == [1, -1]
+        assert acl.mdl.get_output_size_by_index(net.desc, 0) == 0     # known only at run time
+        acl.mdl.set_dataset_tensor_desc(net.inputs, 0, 0)           # a static input needs none
+        for x in (np.array([0, 2, 0, 3, 4, 0], np.float32), np.ones(6, np.float32)):
+            data = x.tobytes()
+            acl.rt.memcpy(net.input_ptr, 1024, acl.util.bytes_to_ptr(data), len(data), 1)
+            assert acl.mdl.execute(net.model_id, net.inputs, net.outputs) == ACL_SUCCESS, \
+                acl.get_recent_err_msg()
+            np.testing.assert_array_equal(net.output(0, np.int64), reference(model, {"x": x})[0])
+    finally:
+        net.release()
