@@ -8,11 +8,13 @@ on the input dataset (for execution) and on the model (for ``get_cur_output_dims
 
 from __future__ import annotations
 
+import ctypes
 import struct
 
 from openacl.errors import (AclError, DynamicBatchSizeInvalid, DynamicInputLengthInvalid,
                             InvalidParam)
 from openacl.model.dataset import Dataset
+from openacl.runtime import RUNTIME
 
 __all__ = ["set_batch", "set_hw", "set_dims", "selected_gear", "full_dims"]
 
@@ -50,26 +52,26 @@ def _gear_buffer(model, dataset: Dataset, index: int, kind: str):
     return gears, buffer
 
 
-def _write(buffer, values: list[int], minimum: int) -> None:
-    if buffer.size < minimum:
+def _set(model, dataset: Dataset, index: int, kind: str, gear: tuple | None, asked: str,
+         shown) -> None:
+    """Check the gear buffer and the value, write the value, remember the choice."""
+    gears, buffer = _gear_buffer(model, dataset, index, kind)
+    count = len(gears.values[0])
+    if buffer.size < 4 * count:
         raise DynamicInputLengthInvalid(
             f"the ascend_mbatch_shape_data buffer holds {buffer.size} bytes; at least "
-            f"{minimum} are needed (acl.mdl.get_input_size_by_index gives the right size)")
-    wide = buffer.size >= 8 * len(values)
-    data = struct.pack(f"<{len(values)}{'Q' if wide else 'I'}", *values)
-    from openacl.runtime import RUNTIME
-
-    memory = RUNTIME.memory
+            f"{4 * count} are needed (acl.mdl.get_input_size_by_index gives the right size)")
+    if gear not in gears.values:
+        raise DynamicBatchSizeInvalid(
+            f"{asked} is not a gear of model {model.model_id}; its gears are "
+            f"{[shown(g) for g in gears.values]}")
+    wide = buffer.size >= 8 * count          # uint64 values when they fit, else uint32
+    data = struct.pack(f"<{count}{'Q' if wide else 'I'}", *gear)
     try:
-        memory.checked(buffer.address, len(data), "ascend_mbatch_shape_data", write=True)
+        RUNTIME.memory.checked(buffer.address, len(data), "ascend_mbatch_shape_data", write=True)
     except AclError as error:
         raise InvalidParam(f"the ascend_mbatch_shape_data buffer: {error.message}") from None
-    import ctypes
-
     ctypes.memmove(buffer.address, data, len(data))
-
-
-def _choose(model, dataset: Dataset, gear: tuple) -> None:
     dataset.dynamic_choice = gear
     dataset.touch()
     model.current_gear = gear
@@ -78,31 +80,13 @@ def _choose(model, dataset: Dataset, gear: tuple) -> None:
 def set_batch(model, dataset: Dataset, index: int, batch: int) -> None:
     if batch == 0:
         raise InvalidParam("batch size must be greater than 0")
-    gears, buffer = _gear_buffer(model, dataset, index, "batch")
-    gear = (batch,)
-    if buffer.size < 4:
-        _write(buffer, [batch], 4)
-    if gear not in gears.values:
-        raise DynamicBatchSizeInvalid(
-            f"batch size {batch} is not a gear of model {model.model_id}; its gears are "
-            f"{[g[0] for g in gears.values]}")
-    _write(buffer, [batch], 4)
-    _choose(model, dataset, gear)
+    _set(model, dataset, index, "batch", (batch,), f"batch size {batch}", lambda g: g[0])
 
 
 def set_hw(model, dataset: Dataset, index: int, height: int, width: int) -> None:
     if height == 0 or width == 0:
         raise InvalidParam(f"height and width must be greater than 0, not {height}x{width}")
-    gears, buffer = _gear_buffer(model, dataset, index, "hw")
-    gear = (height, width)
-    if buffer.size < 8:
-        _write(buffer, list(gear), 8)
-    if gear not in gears.values:
-        raise DynamicBatchSizeInvalid(
-            f"image size {height}x{width} is not a gear of model {model.model_id}; its gears "
-            f"are {[list(g) for g in gears.values]}")
-    _write(buffer, list(gear), 8)
-    _choose(model, dataset, gear)
+    _set(model, dataset, index, "hw", (height, width), f"image size {height}x{width}", list)
 
 
 def set_dims(model, dataset: Dataset, index: int, dims: dict) -> None:
@@ -113,14 +97,7 @@ def set_dims(model, dataset: Dataset, index: int, dims: dict) -> None:
     if not isinstance(values, list) or len(values) < count:
         raise InvalidParam(f"dims must be a list of at least dimCount ({count}) ints")
     values = [int(v) for v in values[:count]]
-    gears, buffer = _gear_buffer(model, dataset, index, "dims")
+    gears, _ = _gear_buffer(model, dataset, index, "dims")
     match = next((g for g in gears.values if full_dims(gears, g) == values), None)
-    minimum = 4 * len(gears.values[0])
-    if buffer.size < minimum:
-        _write(buffer, list(gears.values[0]), minimum)
-    if match is None:
-        raise DynamicBatchSizeInvalid(
-            f"dims {values} are not a gear of model {model.model_id}; its gears are "
-            f"{[full_dims(gears, g) for g in gears.values]}")
-    _write(buffer, list(match), minimum)
-    _choose(model, dataset, match)
+    _set(model, dataset, index, "dims", match, f"dims {values}",
+         lambda g: full_dims(gears, g))
