@@ -59,6 +59,10 @@ class Executor:
                 or bound.stamp != (inputs.version, outputs.version, self._epoch[0],
                                    RUNTIME.memory.generation)):
             bound = self._lookup(inputs, outputs, allocate_outputs)
+        self.run(bound)
+
+    def run(self, bound: BoundRun) -> None:
+        """Run a binding; report overlapping executions of this model; wrap engine failures."""
         running = self._running
         running.append(None)                        # list.append/pop are atomic: no lock
         try:

@@ -30,21 +30,9 @@ class RangedExecutor(Executor):
 
     def execute(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool = True) -> None:
         bound = self._bound_for(inputs, outputs, allocate_outputs)
-        running = self._running
-        running.append(None)
-        try:
-            if len(running) > 1:
-                self._report_overlap()
-            bound.run()
-            results = bound.binding.engine_outputs() if bound.outputs is None else None
-        except AclError:
-            raise
-        except Exception as error:  # noqa: BLE001 - any engine failure is an execute failure
-            raise AclError(f"{self.label} failed to run: {error}",
-                           ErrorCode.ACL_ERROR_RT_MODEL_EXECUTE) from None
-        finally:
-            running.pop()
-        if results is not None:
+        self.run(bound)
+        if bound.outputs is None:                   # the engine allocated the outputs
+            results = bound.binding.engine_outputs()
             dims = [self._copy_out(outputs, i, array) for i, array in enumerate(results)]
         else:
             dims = [shape for _, shape in bound.outputs]
