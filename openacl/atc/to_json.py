@@ -48,11 +48,11 @@ def model_to_json(path: str) -> dict:
         described = proto
     graphs: list = []
     _describe_graph(described.graph, described.graph.name or "graph", graphs)
-    record = model.metadata
+    record = model.record
     attrs = [{"key": entry.key, "value": {"s": entry.value}} for entry in proto.metadata_props]
-    if record:
-        attrs.append({"key": "soc_version", "value": {"s": record.get("soc_version", "")}})
-        attrs.append({"key": "atc_cmdline", "value": {"s": record.get("cmdline", "")}})
+    if record.producer:
+        attrs.append({"key": "soc_version", "value": {"s": record.soc_version}})
+        attrs.append({"key": "atc_cmdline", "value": {"s": record.cmdline}})
     attrs.append({"key": "opset_import", "value": {"list": {"s": [
         f"{entry.domain or 'ai.onnx'}:{entry.version}" for entry in proto.opset_import]}}})
     attrs.append({"key": "ir_version", "value": {"i": proto.ir_version}})
@@ -60,7 +60,7 @@ def model_to_json(path: str) -> dict:
     return {
         "name": os.path.splitext(os.path.basename(path))[0],
         "version": proto.model_version,
-        "custom_version": record.get("producer", exporter) if record else exporter,
+        "custom_version": record.producer or exporter,
         "graph": graphs,
         "attr": attrs,
     }

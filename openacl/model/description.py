@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx
 
-from openacl.constants import ACL_DYNAMIC_TENSOR_NAME
+from openacl.constants import ACL_DYNAMIC_AIPP_NAME, ACL_DYNAMIC_TENSOR_NAME
 from openacl.constants import DataType as D
 from openacl.constants import Format as F
-from openacl.errors import AclError
-from openacl.constants import ErrorCode
 from openacl.model.dtypes import acl_from_onnx, acl_size, format_from_name, numpy_from_acl
+from openacl.model.aipp import AippConfig, image_bytes
+from openacl.model.aipp_dynamic import data_size as aipp_data_size
 from openacl.model.om import OfflineModel
 
 __all__ = ["TensorInfo", "Gears", "ModelDescription", "describe"]
@@ -33,10 +33,19 @@ class TensorInfo:
     format: int                       # aclFormat
     size: int                         # bytes; the largest gear's for gear models
     shape_range: list[list[int]] | None = None
+    aipp: AippConfig | None = None    # the AIPP in front of this input, if any
+    dims_v2: list[int] | None = None  # get_input_dims_v2 where it differs (static AIPP)
+    aipp_for: str | None = None       # ascend_dynamic_aipp_data: the data input it feeds
 
     @property
     def dtype(self) -> np.dtype:
         return numpy_from_acl(self.data_type)
+
+    def engine_shape(self, network_shape) -> tuple:
+        """The shape the engine binds for this input, given the network-side shape."""
+        if self.aipp is None:
+            return tuple(network_shape)
+        return aipp_engine_shape(self.aipp, network_shape)
 
 
 @dataclass
@@ -77,17 +86,21 @@ class ModelDescription:
     """What ``acl.mdl.get_desc`` reports about one model."""
 
     def __init__(self, inputs: list[TensorInfo], outputs: list[TensorInfo],
-                 gears: Gears | None, metadata: dict):
+                 gears: Gears | None, record):
         self.inputs = inputs
         self.outputs = outputs
         self.gears = gears
-        self.metadata = metadata
-        self.data_inputs = [t for t in inputs if t.name != ACL_DYNAMIC_TENSOR_NAME]
+        self.record = record
+        self.data_inputs = [t for t in inputs
+                            if t.name != ACL_DYNAMIC_TENSOR_NAME and t.aipp_for is None]
         self.dynamic_index = next((i for i, t in enumerate(inputs)
                                    if t.name == ACL_DYNAMIC_TENSOR_NAME), None)
+        # ascend_dynamic_aipp_data inputs: index -> the index of the data input they feed.
+        self.aipp_data = {i: next(j for j, d in enumerate(inputs) if d.name == t.aipp_for)
+                          for i, t in enumerate(inputs) if t.aipp_for is not None}
         # Shapes known only at run time: from the inputs' tensor descs, or from the run itself.
         self.has_run_time_shapes = gears is None and any(
-            -1 in t.dims for t in (*self.data_inputs, *outputs))
+            -1 in t.dims for t in (*(t for t in self.data_inputs if t.aipp is None), *outputs))
 
     def output_dims(self, gear: tuple | None) -> list[list[int]]:
         """Output dims for a gear (the largest if None); static dims for static models."""
@@ -101,23 +114,35 @@ def describe(model: OfflineModel) -> ModelDescription:
     """Build the description of an offline model (raises AclError 145000 if impossible)."""
     graph = model.proto.graph
     initializers = {init.name for init in graph.initializer}
-    graph_inputs = [v for v in graph.input if v.name not in initializers]
-    metadata = model.metadata
-    dynamic = metadata.get("dynamic")
-    gears = _gears(dynamic) if dynamic else None
-    ranges = metadata.get("shape_range") or {}
+    record = model.record
+    hidden = {name for config in (record.aipp or {}).values()
+              for name in config.parameter_inputs}
+    graph_inputs = [v for v in graph.input if v.name not in initializers and v.name not in hidden]
+    gears = _gears(record.dynamic) if record.dynamic else None
+    ranges = record.shape_range or {}
 
     inputs = []
     for value in graph_inputs:
+        aipp = record.aipp_for(value.name)
+        if aipp is not None:
+            inputs.append(_aipp_input(value.name, aipp))
+            continue
         dims = _dims(value)
         if gears is not None and value.name in gears.input_dims:
             dims = list(gears.input_dims[value.name])
         data_type = acl_from_onnx(value.type.tensor_type.elem_type)
-        settings = model.input_settings(value.name)
-        format_name = settings.get("format") or ("NCHW" if len(dims) == 4 else "ND")
+        format_name = record.input(value.name).format or ("NCHW" if len(dims) == 4 else "ND")
         shape_range = ranges.get(value.name)
         inputs.append(TensorInfo(value.name, dims, data_type, format_from_name(format_name),
                                  0, shape_range))
+    for tensor in list(inputs):
+        if tensor.aipp is not None and tensor.aipp.dynamic:
+            batch = tensor.aipp.model_dims[0]
+            name = ACL_DYNAMIC_AIPP_NAME if not any(t.aipp_for for t in inputs) else (
+                f"{ACL_DYNAMIC_AIPP_NAME}_{tensor.name}")
+            size = aipp_data_size(batch)
+            inputs.append(TensorInfo(name, [size], D.ACL_UINT8, F.ACL_FORMAT_ND, size,
+                                     aipp_for=tensor.name))
 
     outputs = []
     for value in graph.output:
@@ -131,11 +156,44 @@ def describe(model: OfflineModel) -> ModelDescription:
         count = len(gears.values[0])
         inputs.append(TensorInfo(ACL_DYNAMIC_TENSOR_NAME, [count], D.ACL_INT64,
                                  F.ACL_FORMAT_ND, 8 * count))
-    elif any(-1 in t.dims for t in inputs):
+    elif any(-1 in t.dims for t in inputs if t.aipp is None):
         _fill_range_sizes(model, inputs, outputs)
     else:
         _fill_static_sizes(model, inputs, outputs)
-    return ModelDescription(inputs, outputs, gears, metadata)
+    return ModelDescription(inputs, outputs, gears, record)
+
+
+def _aipp_input(name: str, config: AippConfig) -> TensorInfo:
+    """An input with AIPP: the raw uint8 image, as GE describes it (NHWC image dims)."""
+    batch = config.model_dims[0]
+    if config.dynamic:
+        dims = [batch, -1, -1, -1]
+        return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC,
+                          config.max_src_image_size, aipp=config, dims_v2=list(dims))
+    layout = config.layout
+    height, width = config.network_hw()
+    src_h = config.src_image_size_h or height
+    src_w = config.src_image_size_w or width
+    dims = [batch, src_h, src_w, layout.channels]
+    v2 = list(aipp_engine_shape(config, [batch, -1, src_h, src_w] if config.model_format ==
+                                "NCHW" else [batch, src_h, src_w, -1]))
+    size = 0 if -1 in dims else batch * image_bytes(config.input_format, src_w, src_h)
+    return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC, size, aipp=config,
+                      dims_v2=v2)
+
+
+def aipp_engine_shape(config: AippConfig, network_shape) -> tuple:
+    """The raw image shape bound for an AIPP input: [N, H', W, C'] (v2 dims), or the bytes."""
+    if config.dynamic:
+        return (config.max_src_image_size,)
+    shape = list(network_shape)
+    batch = shape[0]
+    height, width = (shape[1], shape[2]) if config.model_format == "NHWC" else (shape[2],
+                                                                             shape[3])
+    src_h = config.src_image_size_h or height
+    src_w = config.src_image_size_w or width
+    num, den = config.layout.v2_height
+    return (batch, src_h * num // den if src_h > 0 else src_h, src_w, config.layout.v2_channels)
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int]:
@@ -149,21 +207,19 @@ def _size(dims, data_type) -> int:
     return math.prod(dims) * acl_size(data_type)
 
 
-def _gears(record: dict) -> Gears:
-    try:
-        return Gears(kind=record["kind"], values=[tuple(g) for g in record["gears"]],
-                     input_dims={k: list(v) for k, v in record["input_dims"].items()},
-                     input_order=list(record["input_order"]))
-    except (KeyError, TypeError) as error:
-        raise AclError(f"the model's dynamic gear record is incomplete ({error!r}); convert "
-                       f"the model again with atc", ErrorCode.ACL_ERROR_GE_PARAM_INVALID) from None
+def _gears(table) -> Gears:
+    return Gears(kind=table.kind, values=[tuple(g) for g in table.gears],
+                 input_dims={k: list(v) for k, v in table.input_dims.items()},
+                 input_order=list(table.input_order))
 
 
 def _fill_static_sizes(model, inputs, outputs) -> None:
     for tensor in inputs:
-        tensor.size = _size(tensor.dims, tensor.data_type)
+        if tensor.aipp is None and tensor.aipp_for is None:
+            tensor.size = _size(tensor.dims, tensor.data_type)
     if any(-1 in t.dims for t in outputs):
-        shapes = infer_output_shapes(model, {t.name: tuple(t.dims) for t in inputs})
+        shapes = infer_output_shapes(model, {t.name: tuple(t.dims_v2 or t.dims) for t in inputs
+                                             if t.aipp_for is None})
         for tensor, shape in zip(outputs, shapes):
             tensor.dims = list(shape)
     for tensor in outputs:
@@ -188,13 +244,17 @@ def _fill_range_sizes(model, inputs, outputs) -> None:
 
 
 def _fill_gear_shapes(model, gears: Gears, inputs, outputs) -> None:
+    """Each gear's engine-side input shapes and its output shapes; max-gear sizes."""
+    by_name = {t.name: t for t in inputs}
     for gear in gears.values:
-        shapes = gears.shapes_for(gear)
+        shapes = {name: by_name[name].engine_shape(shape) if name in by_name else shape
+                  for name, shape in gears.shapes_for(gear).items()}
         gears.input_shapes[gear] = shapes
         gears.output_shapes[gear] = [tuple(s) for s in
                                      infer_output_shapes(model, shapes, probe=True)]
     for tensor in inputs:
-        sizes = [_size(gears.input_shapes[g].get(tensor.name, tensor.dims), tensor.data_type)
+        data_type = D.ACL_UINT8 if tensor.aipp is not None else tensor.data_type
+        sizes = [_size(gears.input_shapes[g].get(tensor.name, tensor.dims), data_type)
                  for g in gears.values]
         tensor.size = max(sizes)
     for index, tensor in enumerate(outputs):

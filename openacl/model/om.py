@@ -20,8 +20,10 @@ The record (format version 1), as ``atc`` writes it::
       "outputs": {"<output name>": {"type": "FP32", "node": "<producer>", "index": 0}},
       "dynamic": null,                        # gear table, below
       "shape_range": null,                    # {"<input>": [[lo, hi], ...]}, hi -1 = unbounded
-      "aipp": null                            # AIPP configuration (not supported yet)
+      "aipp": null                            # {"<input>": AIPP config}, see model.aipp
     }
+
+:mod:`openacl.model.record` parses and checks the record into a typed ``ModelRecord``.
 
 A gear model (``--dynamic_batch_size`` / ``--dynamic_image_size`` / ``--dynamic_dims``) has::
 
@@ -45,6 +47,7 @@ from google.protobuf.message import DecodeError
 
 from openacl.errors import AclError
 from openacl.constants import ErrorCode
+from openacl.model.record import ModelRecord, RecordError
 
 __all__ = ["OfflineModel", "MetadataKey", "read_model_file", "read_model_bytes", "write_om",
            "HUAWEI_OM_MAGIC", "FORMAT_VERSION"]
@@ -59,14 +62,11 @@ _CONVERT_ADVICE = ("convert the source ONNX model with openacl's atc, e.g. `atc 
 class OfflineModel:
     """A parsed offline model: the ONNX graph, its serialized bytes, and the metadata record."""
 
-    def __init__(self, proto: onnx.ModelProto, data: bytes, metadata: dict, origin: str):
+    def __init__(self, proto: onnx.ModelProto, data: bytes, record: ModelRecord, origin: str):
         self.proto = proto
         self.data = data              # what the engine loads; never re-serialized
-        self.metadata = metadata
+        self.record = record
         self.origin = origin
-
-    def input_settings(self, name: str) -> dict:
-        return self.metadata.get("inputs", {}).get(name, {})
 
 
 class ModelFileError(AclError):
@@ -109,10 +109,10 @@ def read_model_bytes(data: bytes, origin: str = "<memory>") -> OfflineModel:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelFileError(f"model {origin} is not a valid ONNX model ({first}); "
                              f"{_CONVERT_ADVICE}") from None
-    return OfflineModel(proto, data, _metadata(proto, origin), origin)
+    return OfflineModel(proto, data, _record(proto, origin), origin)
 
 
-def _metadata(proto: onnx.ModelProto, origin: str) -> dict:
+def _record(proto: onnx.ModelProto, origin: str) -> ModelRecord:
     for entry in proto.metadata_props:
         if entry.key == MetadataKey:
             try:
@@ -125,12 +125,18 @@ def _metadata(proto: onnx.ModelProto, origin: str) -> dict:
                 raise AclError(f"model {origin} has openacl .om format version {version!r}; this "
                                f"openacl reads version {FORMAT_VERSION}: convert it again",
                                ErrorCode.ACL_ERROR_DESERIALIZE_MODEL)
-            return record
-    return {}
+            try:
+                return ModelRecord.from_json(record)
+            except RecordError as error:
+                raise ModelFileError(f"model {origin}: its openacl record is invalid: {error}; "
+                                     f"{_CONVERT_ADVICE}") from None
+    return ModelRecord()
 
 
-def write_om(proto: onnx.ModelProto, metadata: dict, path: str) -> None:
+def write_om(proto: onnx.ModelProto, metadata: "dict | ModelRecord", path: str) -> None:
     """Attach the metadata record to ``proto`` and save it to ``path``."""
+    if isinstance(metadata, ModelRecord):
+        metadata = metadata.to_json()
     record = {"format_version": FORMAT_VERSION, **metadata}
     kept = [entry for entry in proto.metadata_props if entry.key != MetadataKey]
     del proto.metadata_props[:]

@@ -6,13 +6,15 @@ at). Every device or pinned pointer is checked against the registry before a byt
 
 from __future__ import annotations
 
+import ctypes
+
 from openacl import config
 from openacl.errors import FeatureNotSupported, InvalidParam, RuntimeParamInvalid
 from openacl.runtime.memory import DEVICE, HOST, Allocation
 from openacl.runtime.runtime import RUNTIME
 
 __all__ = ["malloc", "free", "malloc_host", "free_host", "memcpy", "memcpy_async", "memset",
-           "memset_async", "mem_info", "VALID_MEMCPY_KINDS"]
+           "memset_async", "mem_info", "VALID_MEMCPY_KINDS", "read_runtime", "write_runtime"]
 
 VALID_MEMCPY_KINDS = frozenset(range(6))       # 6 and 7 are refused by memcpy
 _HOST_TO_HOST = 0
@@ -145,3 +147,27 @@ def mem_info(attr: int) -> tuple[int, int]:
         return 0, 0
     arena = device.arena
     return arena.size - arena.used, arena.size
+
+
+def read_runtime(address: int, count: int, role: str) -> bytes:
+    """The runtime's own read of device memory it was handed (a gear or AIPP buffer).
+
+    Checked against the registry like any copy; not a program's access, so not reported.
+    """
+    RUNTIME.memory.checked(address, count, role, write=False, clamp_reads=False)
+    data = bytearray(count)
+    holder = (ctypes.c_char * count).from_buffer(data)
+    _backend().copy(ctypes.addressof(holder), address, count)
+    del holder
+    return bytes(data)
+
+
+def write_runtime(address: int, data: bytes, role: str) -> None:
+    """The runtime's own write into device memory (what ACL copies with rtMemcpy H2D)."""
+    RUNTIME.memory.checked(address, len(data), role, write=True)
+    source = ctypes.create_string_buffer(bytes(data), len(data))
+    _backend().copy(address, ctypes.addressof(source), len(data))
+
+
+def _backend():
+    return RUNTIME.current_context().device.backend

@@ -6,13 +6,15 @@ converter is never its own reference.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import onnxruntime
 from onnx import TensorProto, helper, numpy_helper
 
 from openacl.atc import convert, parse
-from openacl.model.om import read_model_file
+from openacl.model.om import MetadataKey, read_model_file
 
 SOC = "Ascend310P3"
 OPSET = [helper.make_opsetid("", 13)]
@@ -95,8 +97,10 @@ def atc(tmp_path, *args, output="out", on_warning=None) -> str:
 
 
 def metadata(path) -> dict:
-    """The metadata record, read back the way the runtime reads it (ONNX checker included)."""
-    return read_model_file(str(path)).metadata
+    """The metadata record as JSON, after the runtime has read and checked the model."""
+    model = read_model_file(str(path))
+    entry = next(e for e in model.proto.metadata_props if e.key == MetadataKey)
+    return json.loads(entry.value)
 
 
 def random_input(shape, seed=0) -> np.ndarray:

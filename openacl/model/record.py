@@ -1,0 +1,222 @@
+"""The ``.om`` metadata record as one typed structure, written by ``atc`` and read at load.
+
+The record is JSON inside the ONNX file (see :mod:`openacl.model.om`). It is parsed and
+checked here once, when a model file is read: every field's type and shape, so that a
+corrupt or hand-edited record is refused at load with 145000 and the field's name, and
+nothing downstream reads a dict with ``.get()``.
+
+JSON layout (format version 1; a missing key means its default)::
+
+    {"format_version": 1, "producer": str, "framework": int, "soc_version": str,
+     "source": str, "cmdline": str,
+     "input_order": [name, ...], "inputs": {name: {"format": str, "fp16": bool}},
+     "output_order": [name, ...],
+     "outputs": {name: {"type": str, "node": str | null, "index": int}},
+     "dynamic": null | {"kind": "batch" | "hw" | "dims", "gears": [[int, ...], ...],
+                        "input_dims": {name: [int, ...]}, "input_order": [name, ...]},
+     "shape_range": null | {name: [[lo, hi], ...]},
+     "aipp": null | {name: <AIPP configuration, see openacl.model.aipp.AippConfig>}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openacl.model.aipp import AippConfig, AippRecordError
+
+__all__ = ["ModelRecord", "InputRecord", "OutputRecord", "GearTable", "RecordError"]
+
+_FORMATS = ("NCHW", "NHWC", "ND", "NCDHW", "NDHWC")
+_GEAR_KINDS = ("batch", "hw", "dims")
+
+
+class RecordError(ValueError):
+    """A record field of the wrong type or value; the message names the field."""
+
+
+@dataclass
+class InputRecord:
+    format: str | None = None          # None: NCHW for 4-D inputs, else ND
+    fp16: bool = False
+
+
+@dataclass
+class OutputRecord:
+    type: str | None = None
+    node: str | None = None
+    index: int = 0
+
+
+@dataclass
+class GearTable:
+    kind: str
+    gears: list[list[int]]
+    input_dims: dict[str, list[int]]
+    input_order: list[str]
+
+
+@dataclass
+class ModelRecord:
+    producer: str = ""
+    framework: int = 5
+    soc_version: str = ""
+    source: str = ""
+    cmdline: str = ""
+    input_order: list[str] = field(default_factory=list)
+    inputs: dict[str, InputRecord] = field(default_factory=dict)
+    output_order: list[str] = field(default_factory=list)
+    outputs: dict[str, OutputRecord] = field(default_factory=dict)
+    dynamic: GearTable | None = None
+    shape_range: dict[str, list[list[int]]] | None = None
+    aipp: dict[str, AippConfig] | None = None
+
+    def input(self, name: str) -> InputRecord:
+        return self.inputs.get(name) or InputRecord()
+
+    def aipp_for(self, name: str) -> AippConfig | None:
+        return (self.aipp or {}).get(name)
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self) -> dict:
+        return {
+            "producer": self.producer, "framework": self.framework,
+            "soc_version": self.soc_version, "source": self.source, "cmdline": self.cmdline,
+            "input_order": list(self.input_order),
+            "inputs": {n: {"format": r.format, "fp16": r.fp16} for n, r in self.inputs.items()},
+            "output_order": list(self.output_order),
+            "outputs": {n: {"type": r.type, "node": r.node, "index": r.index}
+                        for n, r in self.outputs.items()},
+            "dynamic": None if self.dynamic is None else {
+                "kind": self.dynamic.kind, "gears": self.dynamic.gears,
+                "input_dims": self.dynamic.input_dims, "input_order": self.dynamic.input_order},
+            "shape_range": self.shape_range,
+            "aipp": None if self.aipp is None else {n: c.to_json() for n, c in self.aipp.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data) -> "ModelRecord":
+        """Parse and check a record (raises RecordError naming the bad field)."""
+        _expect(data, dict, "the record")
+        record = cls(
+            producer=_get(data, "producer", str, ""),
+            framework=_get(data, "framework", int, 5),
+            soc_version=_get(data, "soc_version", str, ""),
+            source=_get(data, "source", str, ""),
+            cmdline=_get(data, "cmdline", str, ""),
+            input_order=_names(data.get("input_order"), "input_order"),
+            output_order=_names(data.get("output_order"), "output_order"),
+        )
+        for name, value in _mapping(data.get("inputs"), "inputs").items():
+            where = f"inputs[{name!r}]"
+            _expect(value, dict, where)
+            fmt = _get(value, "format", str, None, where)
+            if fmt is not None and fmt not in _FORMATS:
+                raise RecordError(f"{where}.format is {fmt!r}; one of {', '.join(_FORMATS)} "
+                                  f"was expected")
+            record.inputs[name] = InputRecord(fmt, _get(value, "fp16", bool, False, where))
+        for name, value in _mapping(data.get("outputs"), "outputs").items():
+            where = f"outputs[{name!r}]"
+            _expect(value, dict, where)
+            record.outputs[name] = OutputRecord(_get(value, "type", str, None, where),
+                                                _get(value, "node", str, None, where),
+                                                _get(value, "index", int, 0, where))
+        if data.get("dynamic") is not None:
+            record.dynamic = _gear_table(data["dynamic"])
+        if data.get("shape_range") is not None:
+            record.shape_range = {
+                name: _ranges(value, f"shape_range[{name!r}]")
+                for name, value in _mapping(data["shape_range"], "shape_range").items()}
+        if data.get("aipp") is not None:
+            record.aipp = {}
+            for name, value in _mapping(data["aipp"], "aipp").items():
+                try:
+                    record.aipp[name] = AippConfig.from_json(value)
+                except AippRecordError as error:
+                    raise RecordError(f"aipp[{name!r}]: {error}") from None
+        return record
+
+
+def _gear_table(value) -> GearTable:
+    _expect(value, dict, "dynamic")
+    kind = value.get("kind")
+    if kind not in _GEAR_KINDS:
+        raise RecordError(f"dynamic.kind is {kind!r}; one of {', '.join(_GEAR_KINDS)} "
+                          f"was expected")
+    gears = _int_lists(value.get("gears"), "dynamic.gears", positive=True)
+    if not gears or len({len(g) for g in gears}) != 1 or not gears[0]:
+        raise RecordError("dynamic.gears must be a non-empty list of equally long, non-empty "
+                          "lists of positive ints")
+    input_dims = {name: _ints(dims, f"dynamic.input_dims[{name!r}]")
+                  for name, dims in _mapping(value.get("input_dims"),
+                                             "dynamic.input_dims").items()}
+    order = _names(value.get("input_order"), "dynamic.input_order")
+    missing = [name for name in order if name not in input_dims]
+    if missing:
+        raise RecordError(f"dynamic.input_order names {missing}, which dynamic.input_dims "
+                          f"does not describe")
+    minus = sum(d == -1 for name in order for d in input_dims[name])
+    need = {"batch": 1, "hw": 2, "dims": minus}[kind]
+    if len(gears[0]) != need or (kind != "dims" and minus == 0):
+        raise RecordError(f"dynamic.gears have {len(gears[0])} value(s) each; a {kind} table "
+                          f"over these inputs needs {need} (and -1 axes to fill)")
+    return GearTable(kind, gears, input_dims, order)
+
+
+# ---------------------------------------------------------------------- field checks
+
+def _expect(value, kind, where: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RecordError(f"{where} is {type(value).__name__} {_short(value)}; "
+                          f"{kind.__name__} was expected")
+
+
+def _get(mapping: dict, key: str, kind, default, where: str = ""):
+    value = mapping.get(key, default)
+    if value is None and default is None:
+        return None
+    _expect(value, kind, f"{where}.{key}" if where else key)
+    return value
+
+
+def _mapping(value, where: str) -> dict:
+    if value is None:
+        return {}
+    _expect(value, dict, where)
+    return value
+
+
+def _names(value, where: str) -> list[str]:
+    if value is None:
+        return []
+    _expect(value, list, where)
+    for index, name in enumerate(value):
+        _expect(name, str, f"{where}[{index}]")
+    return list(value)
+
+
+def _ints(value, where: str, positive: bool = False) -> list[int]:
+    _expect(value, list, where)
+    for index, item in enumerate(value):
+        _expect(item, int, f"{where}[{index}]")
+        if positive and item <= 0:
+            raise RecordError(f"{where}[{index}] is {item}; a positive int was expected")
+    return list(value)
+
+
+def _int_lists(value, where: str, positive: bool = False) -> list[list[int]]:
+    _expect(value, list, where)
+    return [_ints(item, f"{where}[{index}]", positive) for index, item in enumerate(value)]
+
+
+def _ranges(value, where: str) -> list[list[int]]:
+    ranges = _int_lists(value, where)
+    for index, pair in enumerate(ranges):
+        if len(pair) != 2 or pair[0] < 0 or (pair[1] != -1 and pair[1] < pair[0]):
+            raise RecordError(f"{where}[{index}] is {pair}; [lo, hi] with 0 <= lo <= hi "
+                              f"(hi -1: unbounded) was expected")
+    return ranges
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
