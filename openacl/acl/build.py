@@ -194,8 +194,9 @@ def _exact(kind: type):
 
 
 _COERCE = {
-    "K": _masked(64), "I": _masked(32), "H": _masked(16),
+    "K": _masked(64), "I": _masked(32), "H": _masked(16), "B": _masked(8),
     "i": _ranged(-(1 << 31), (1 << 31) - 1, "a C int"),
+    "h": _ranged(-(1 << 15), (1 << 15) - 1, "a C short"),
     "L": _ranged(-(1 << 63), (1 << 63) - 1, "a C long long"),
     "b": _ranged(0, 255, "an unsigned char"),
     "f": _float, "s": _string, "list": _exact(list), "dict": _exact(dict),
@@ -203,7 +204,8 @@ _COERCE = {
 # Fast-path tests inlined in the generated code: a plain int already in range passes.
 _FAST = {
     "K": "0 <= {a} <= 0xFFFFFFFFFFFFFFFF", "I": "0 <= {a} <= 0xFFFFFFFF",
-    "H": "0 <= {a} <= 0xFFFF", "i": "-0x80000000 <= {a} <= 0x7FFFFFFF",
+    "H": "0 <= {a} <= 0xFFFF", "B": "0 <= {a} <= 0xFF", "i": "-0x80000000 <= {a} <= 0x7FFFFFFF",
+    "h": "-0x8000 <= {a} <= 0x7FFF",
     "L": "-0x8000000000000000 <= {a} <= 0x7FFFFFFFFFFFFFFF", "b": "0 <= {a} <= 255",
 }
 

@@ -13,6 +13,7 @@ Argument codes follow CPython's ``PyArg_ParseTuple`` (what pyACL's C wrapper use
     i  int32, range-checked (OverflowError)     I  uint32, masked (-1 -> 0xFFFFFFFF)
     L  int64, range-checked                     K  uint64, masked (pointers, handles, sizes)
     H  uint16, masked                           b  uint8, 0..255 (OverflowError)
+    h  int16, range-checked (OverflowError)     B  uint8, masked
     f  float (an int is accepted)               s  str
     O  any object                               list / dict  exactly that type
 
@@ -255,14 +256,14 @@ mdl.get_first_aipp_info         I:model_id K:index                              
 mdl.get_aipp_data_size          K:batch_size                                      -> (int, ret)
 mdl.create_aipp                 K:batch_size                                      -> handle
 mdl.destroy_aipp                K:aipp                                            -> ret
-mdl.set_aipp_input_format       K:aipp i:input_format                             -> ret
-mdl.set_aipp_csc_params         K:aipp b:csc_switch i:r0c0 i:r0c1 i:r0c2 i:r1c0 i:r1c1 i:r1c2 i:r2c0 i:r2c1 i:r2c2 I:out_bias0 I:out_bias1 I:out_bias2 I:in_bias0 I:in_bias1 I:in_bias2 -> ret
+mdl.set_aipp_input_format       K:aipp I:input_format                             -> ret
+mdl.set_aipp_csc_params         K:aipp b:csc_switch h:r0c0 h:r0c1 h:r0c2 h:r1c0 h:r1c1 h:r1c2 h:r2c0 h:r2c1 h:r2c2 B:out_bias0 B:out_bias1 B:out_bias2 B:in_bias0 B:in_bias1 B:in_bias2 -> ret
 mdl.set_aipp_rbuv_swap_switch   K:aipp b:switch                                   -> ret
 mdl.set_aipp_ax_swap_switch     K:aipp b:switch                                   -> ret
 mdl.set_aipp_src_image_size     K:aipp i:width i:height                           -> ret
 mdl.set_aipp_crop_params        K:aipp b:switch i:start_w i:start_h i:crop_w i:crop_h K:batch_index -> ret
 mdl.set_aipp_padding_params     K:aipp b:switch i:top i:bottom i:left i:right K:batch_index -> ret
-mdl.set_aipp_dtc_pixel_mean     K:aipp i:mean0 i:mean1 i:mean2 i:mean3 K:batch_index -> ret
+mdl.set_aipp_dtc_pixel_mean     K:aipp h:mean0 h:mean1 h:mean2 h:mean3 K:batch_index -> ret
 mdl.set_aipp_dtc_pixel_min      K:aipp f:min0 f:min1 f:min2 f:min3 K:batch_index  -> ret
 mdl.set_aipp_pixel_var_reci     K:aipp f:var0 f:var1 f:var2 f:var3 K:batch_index  -> ret
 mdl.set_aipp_scf_params         K:aipp b:switch i:in_w i:in_h i:out_w i:out_h K:batch_index -> ret

@@ -117,14 +117,13 @@ class _Block:
         self.path = path
 
     def has(self, name: str) -> bool:
-        field = self.message.DESCRIPTOR.fields_by_name[name]
-        if field.label == _F.LABEL_REPEATED:
+        if name in _REPEATED:
             return len(getattr(self.message, name)) > 0
         return self.message.HasField(name)
 
     def get(self, name: str, default=0):
         value = getattr(self.message, name)
-        if self.message.DESCRIPTOR.fields_by_name[name].label == _F.LABEL_REPEATED:
+        if name in _REPEATED:
             return value[0] if len(value) else default
         return value if self.message.HasField(name) else default
 
@@ -269,9 +268,12 @@ def _resolve(block: _Block, model_input: AippInput, soc: str, gear_kind) -> Aipp
     if config.dynamic:
         config.max_src_image_size = block.get("max_src_image_size")
         config.support_rotation = bool(block.get("support_rotation", False))
-        if gear_kind == "hw":
-            raise _param_error(block, "aipp_mode", "dynamic AIPP with --dynamic_image_size is "
-                                                   "not supported by openacl")
+        if gear_kind is not None:
+            raise _param_error(block, "aipp_mode", f"dynamic AIPP on a model with dynamic "
+                                                   f"{ {'batch': 'batch sizes', 'hw': 'image sizes', 'dims': 'dims'}[gear_kind]} "
+                                                   f"is not supported by openacl")
+        if dims[0] <= 0:
+            raise _param_error(block, "aipp_mode", "dynamic AIPP needs a fixed batch size")
         if -1 in config.network_hw():
             raise _param_error(block, "aipp_mode", "dynamic AIPP needs a fixed network H and W")
         return config

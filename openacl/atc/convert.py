@@ -13,6 +13,8 @@ re-type the outputs (``--output_type``), then save the graph with its metadata r
 ``--out_nodes``             the outputs themselves (``outputs``, ``output_order``)
 gear options                ``dynamic`` (see :mod:`openacl.atc.shapes`)
 ``--input_shape_range``     ``shape_range`` (see :mod:`openacl.atc.shapes`)
+``--insert_op_conf``        ``aipp`` (one resolved AIPP config per input; the graph gets the
+                            preprocessing nodes, see :mod:`openacl.atc.aipp_graph`)
 ``--soc_version`` etc.      ``soc_version``, ``framework``, ``source``, ``cmdline``
 ==========================  ==================================================================
 
@@ -30,11 +32,14 @@ import onnx
 
 import openacl
 from openacl.atc import graph as edits
+from openacl.atc.aipp import AippInput, plan_aipp, read_config
+from openacl.atc.aipp_graph import insert_aipp
 from openacl.atc.errors import (AtcError, AtcWarning, empty_value, invalid_value, not_found,
                                 not_supported, required)
 from openacl.atc.options import AtcOptions, ignored_option_warnings, parse
 from openacl.atc.shapes import plan_inputs
 from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_type
+from openacl.model.dtypes import acl_from_onnx
 from openacl.model.om import HUAWEI_OM_MAGIC, write_om
 
 __all__ = ["convert", "load_onnx", "check_framework", "output_path", "ONNX_FRAMEWORK"]
@@ -98,6 +103,8 @@ def convert(options, on_warning=None) -> str:
         if edits.make_input_fp16(model, name):
             log.info("input %s takes float16 data (a Cast restores its type)", name)
 
+    aipp = _insert_aipp(model, options, inputs, plan, fp16) if options.insert_op_conf else None
+
     producers = {value.name: edits.producer_of(graph, value.name) for value in graph.output}
     for name, type_text in _requested_output_types(options.output_type, graph).items():
         if edits.cast_output(model, name, edits.ONNX_TYPES[type_text]):
@@ -116,7 +123,7 @@ def convert(options, on_warning=None) -> str:
         "output_order": [value.name for value in graph.output],
         "dynamic": plan.dynamic,
         "shape_range": plan.shape_range,
-        "aipp": None,
+        "aipp": None if aipp is None else {name: c.to_json() for name, c in aipp.items()},
     }
     try:
         onnx.checker.check_model(model)
@@ -133,6 +140,23 @@ def convert(options, on_warning=None) -> str:
                             f"cannot write {path}: {error.strerror or error}") from None
     log.info("wrote %s", path)
     return path
+
+
+def _insert_aipp(model, options, inputs: dict, plan, fp16: list) -> dict:
+    """Read --insert_op_conf, check it against the model, put AIPP in front of its inputs."""
+    blocks = read_config(options.insert_op_conf)
+    described = []
+    for name, value in inputs.items():
+        dims = [d if isinstance(d, int) and d > 0 else -1
+                for d in (edits.input_dims(value) or [])]
+        described.append(AippInput(name, dims, acl_from_onnx(value.type.tensor_type.elem_type),
+                                   plan.formats[name], name in fp16))
+    kind = plan.dynamic["kind"] if plan.dynamic else None
+    configs = plan_aipp(blocks, described, options.soc_version.strip(), kind)
+    for name, config in configs.items():
+        config.parameter_inputs = insert_aipp(model, name, config)
+        log.info("input %s: %s AIPP from %s", name, config.mode, options.insert_op_conf)
+    return configs
 
 
 def load_onnx(path: str, parameter: str) -> onnx.ModelProto:

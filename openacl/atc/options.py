@@ -47,7 +47,8 @@ SUPPORTED = {
     "om": "with --mode=1: the model (.om or .onnx) to describe",
     "json": "with --mode=1: the JSON file to write",
     "log": "detail log on stderr: debug, info, warning, error or null (the default)",
-    "insert_op_conf": "AIPP configuration file: not supported by openacl yet (ignored, warns)",
+    "insert_op_conf": "AIPP configuration file (aipp_op { ... } blocks): image preprocessing "
+                      "compiled into the model, static or dynamic",
 }
 
 # Ascend compiler and tooling flags: accepted so that build scripts run, but they have no effect
@@ -164,10 +165,6 @@ def ignored_option_warnings(options: AtcOptions) -> list[str]:
     lines = [f"--{name}={value} has no effect in openacl: it tunes Ascend's compiler, and openacl "
              f"runs the ONNX graph on ONNX Runtime; the flag is ignored"
              for name, value in options.ignored.items()]
-    if options.insert_op_conf:
-        lines.append(f"--insert_op_conf={options.insert_op_conf}: AIPP is not supported by "
-                     f"openacl's atc yet; the model is converted without AIPP, so feed it "
-                     f"already preprocessed input")
     return lines
 
 

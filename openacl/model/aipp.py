@@ -208,12 +208,11 @@ def _number(value, floats: bool) -> bool:
     return isinstance(value, (int, float)) if floats else isinstance(value, int)
 
 
-def first_aipp_info(config: AippConfig, image_dims: list[list[int]],
-                    network_dims: list[list[int]], src_format: int, dtype_size: int) -> dict:
+def first_aipp_info(config: AippConfig, network_dims: list[list[int]], src_format: int,
+                    dtype_size: int) -> dict:
     """The dict ``acl.mdl.get_first_aipp_info`` returns (the binding's keys and types).
 
-    ``image_dims`` / ``network_dims``: one entry per gear (one for a static model), the
-    AIPP input (the raw image) and output (the network input) of that gear.
+    ``network_dims``: the network input's dims, one entry per gear (one for a static model).
     """
     info = {
         "inputFormat": config.input_format, "srcImageSizeW": config.src_image_size_w,
@@ -243,15 +242,20 @@ def first_aipp_info(config: AippConfig, image_dims: list[list[int]],
     info["srcFormat"] = src_format
     info["srcDatatype"] = config.model_dtype
     info["srcDimNum"] = len(config.model_dims)
-    info["shapeCount"] = len(image_dims)
+    info["shapeCount"] = len(network_dims)
     info["aippExtend"] = 0
+    # srcDims: the model input before conversion; aippOutdims: AIPP's internal output,
+    # NC1HWC0 float16 with C0 = 16 (what the AIPP unit writes), as GE reports it.
     out = []
-    for image, network in zip(image_dims, network_dims):
+    for network in network_dims:
+        n, h, w = (network[0], network[1], network[2]) if config.model_format == "NHWC" else (
+            network[0], network[2], network[3])
+        internal = [n, 1, h, w, 16]
         out.append({
-            "srcDims": {"name": "", "dimCount": len(image), "dims": list(image)},
-            "srcSize": _product(image),
-            "aippOutdims": {"name": "", "dimCount": len(network), "dims": list(network)},
-            "aippOutSize": _product(network) * dtype_size,
+            "srcDims": {"name": "", "dimCount": len(network), "dims": list(network)},
+            "srcSize": _product(network) * dtype_size,
+            "aippOutdims": {"name": "", "dimCount": 5, "dims": internal},
+            "aippOutSize": _product(internal) * 2,
         })
     info["outDims"] = out
     return info
@@ -368,7 +372,8 @@ def graph_tensors(params: AippParams, batch: int, channels: int) -> dict:
     layout = LAYOUTS[params.input_format]
     fetch = source_channels(layout, params.rbuv_swap, params.ax_swap)
     fetch = (fetch + [fetch[0]] * FETCH_CHANNELS)[:FETCH_CHANNELS]
-    fetch_table = np.array(fetch, np.int64).T.reshape(6, FETCH_CHANNELS, 1, 1)
+    fetch_table = np.ascontiguousarray(np.array(fetch, np.int64).T).reshape(6, FETCH_CHANNELS,
+                                                                        1, 1)
     source = np.array([params.src_h, params.src_w,
                        image_bytes(params.input_format, params.src_w, params.src_h)], np.int64)
     images = params.images if len(params.images) == batch else params.images[:1] * batch

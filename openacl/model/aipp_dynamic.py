@@ -19,11 +19,10 @@ import numpy as np
 
 from openacl.constants import AippInputFormat as A
 from openacl.errors import AclError, InvalidParam
-from openacl.constants import ErrorCode
 from openacl.model.aipp import (LAYOUTS, AippConfig, AippParams, ImageParams, image_bytes)
 
-__all__ = ["DynamicAipp", "HEADER_SIZE", "BATCH_SIZE", "data_size", "pack", "unpack",
-           "check_for_model", "ACL_TO_CCE"]
+__all__ = ["DynamicAipp", "AippFeed", "HEADER_SIZE", "BATCH_SIZE", "data_size", "pack",
+           "unpack", "check_for_model", "ACL_TO_CCE"]
 
 HEADER_SIZE = 64
 BATCH_SIZE = 96
@@ -262,5 +261,53 @@ def check_for_model(params: AippParams, config: AippConfig, batch: int) -> None:
                 f"model input is {width}x{height}")
 
 
-def write_error(message: str) -> AclError:
-    return AclError(message, ErrorCode.ACL_ERROR_GE_DYNAMIC_INPUT_LENGTH_INVALID)
+class AippFeed:
+    """Feeds one dynamic-AIPP input's parameters to the engine, from its buffer, per run.
+
+    The preprocessing graph takes the parameters as small tensors (``graph_tensors``); they
+    live here, bound once, and are refreshed in place before each run from the bytes of the
+    ``ascend_dynamic_aipp_data`` buffer - decoded and checked only when those bytes change.
+    """
+
+    def __init__(self, config: AippConfig, channels: int, backend=None):
+        from openacl.model.aipp import graph_tensors
+
+        self.config = config
+        self.batch = config.model_dims[0]
+        self.channels = channels
+        self.backend = backend
+        self.size = data_size(self.batch)
+        blank = AippParams(input_format=A.ACL_RGB888_U8, src_w=1, src_h=1,
+                           images=[ImageParams() for _ in range(self.batch)])
+        self.arrays = {name: np.array(value, order="C") for name, value in
+                       graph_tensors(blank, self.batch, channels).items()}
+        self._last: bytes | None = None
+
+    def bind(self, binding) -> None:
+        from openacl.model.aipp import PARAMETER_TENSORS
+
+        for name, tensor in zip(PARAMETER_TENSORS, self.config.parameter_inputs):
+            array = self.arrays[name]
+            binding.bind_input(tensor, array.dtype, array.shape, array.ctypes.data)
+
+    def refresh(self, address: int, role: str) -> None:
+        from openacl.errors import GeParamInvalid
+        from openacl.model.aipp import graph_tensors
+        from openacl.runtime import transfers
+
+        data = transfers.read_runtime(address, self.size, role, self.backend)
+        if data == self._last:
+            return
+        params = unpack(data, self.batch)
+        if params.input_format == 0 and not any(data):
+            raise GeParamInvalid(f"the {role} buffer holds no AIPP parameters: set them with "
+                                 f"acl.mdl.set_input_aipp (or set_aipp_by_input_index) before "
+                                 f"executing")
+        try:
+            check_for_model(params, self.config, self.batch)
+        except AclError as error:
+            raise GeParamInvalid(f"the {role} buffer holds invalid AIPP parameters: "
+                                 f"{error.message}") from None
+        for name, value in graph_tensors(params, self.batch, self.channels).items():
+            np.copyto(self.arrays[name], value)
+        self._last = data

@@ -41,6 +41,13 @@ class TensorInfo:
     def dtype(self) -> np.dtype:
         return numpy_from_acl(self.data_type)
 
+    @property
+    def bound_shape(self) -> tuple:
+        """The shape the engine binds for this input of a model without gears."""
+        if self.aipp is not None and self.aipp.dynamic:
+            return (self.aipp.max_src_image_size,)
+        return tuple(self.dims_v2 or self.dims)
+
     def engine_shape(self, network_shape) -> tuple:
         """The shape the engine binds for this input, given the network-side shape."""
         if self.aipp is None:

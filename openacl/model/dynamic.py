@@ -8,13 +8,12 @@ on the input dataset (for execution) and on the model (for ``get_cur_output_dims
 
 from __future__ import annotations
 
-import ctypes
 import struct
 
 from openacl.errors import (AclError, DynamicBatchSizeInvalid, DynamicInputLengthInvalid,
                             InvalidParam)
 from openacl.model.dataset import Dataset
-from openacl.runtime import RUNTIME
+from openacl.runtime import transfers
 
 __all__ = ["set_batch", "set_hw", "set_dims", "selected_gear", "full_dims"]
 
@@ -68,10 +67,9 @@ def _set(model, dataset: Dataset, index: int, kind: str, gear: tuple | None, ask
     wide = buffer.size >= 8 * count          # uint64 values when they fit, else uint32
     data = struct.pack(f"<{count}{'Q' if wide else 'I'}", *gear)
     try:
-        RUNTIME.memory.checked(buffer.address, len(data), "ascend_mbatch_shape_data", write=True)
+        transfers.write_runtime(buffer.address, data, "ascend_mbatch_shape_data")
     except AclError as error:
         raise InvalidParam(f"the ascend_mbatch_shape_data buffer: {error.message}") from None
-    ctypes.memmove(buffer.address, data, len(data))
     dataset.dynamic_choice = gear
     dataset.touch()
     model.current_gear = gear

@@ -11,6 +11,7 @@ from __future__ import annotations
 from openacl.errors import (AclError, GeParamInvalid, InvalidParam, ModelExecuteFailed,
                             report_fidelity)
 from openacl.constants import ErrorCode
+from openacl.model.aipp_dynamic import AippFeed
 from openacl.model.dataset import Dataset, buffer_epoch, epoch_cell
 from openacl.model.description import ModelDescription
 from openacl.runtime import RUNTIME, transfers
@@ -41,10 +42,16 @@ class BoundRun:
 class Executor:
     """Runs one loaded model's engine session on datasets."""
 
-    def __init__(self, session, description: ModelDescription, model_label: str):
+    def __init__(self, session, description: ModelDescription, model_label: str,
+                 backend=None):
         self.session = session
         self.description = description
         self.label = model_label
+        # Dynamic AIPP: ascend_dynamic_aipp_data input index -> its parameter feed.
+        self._aipp_feeds = {
+            index: AippFeed(description.inputs[data].aipp,
+                            description.inputs[data].aipp.network_channels(), backend)
+            for index, data in description.aipp_data.items()}
         self._cache: dict[tuple[int, int], BoundRun] = {}
         self._last: BoundRun | None = None         # the binding used last: checked first
         self._scratch: dict[int, object] = {}      # input index -> allocation for skipped inputs
@@ -114,8 +121,12 @@ class Executor:
         shapes, output_shapes = self._shapes(inputs)
         binding = self.session.new_binding()
         bound_inputs = []
+        feeds = []
         for index, tensor in enumerate(description.inputs):
             if index == description.dynamic_index:
+                continue
+            if index in self._aipp_feeds:
+                feeds.append(self._aipp_input(index, tensor, inputs.buffers[index], binding))
                 continue
             buffer = inputs.buffers[index]
             shape = shapes[tensor.name]
@@ -141,12 +152,26 @@ class Executor:
             binding.bind_output(tensor.name, tensor.dtype, shape, address)
             bound_outputs.append((tensor.name, shape))
         stamp = self.stamp(inputs, outputs)
-        bound = BoundRun(binding, self.session.runner(binding), stamp, inputs, outputs,
-                         bound_inputs, bound_outputs)
+        run = self.session.runner(binding)
+        if feeds:
+            run = _with_aipp_refresh(run, feeds)
+        bound = BoundRun(binding, run, stamp, inputs, outputs, bound_inputs, bound_outputs)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.pop(next(iter(self._cache)))
         self._cache[(inputs.handle, outputs.handle)] = bound
         return bound
+
+    def _aipp_input(self, index: int, tensor, buffer, binding):
+        """Check an ascend_dynamic_aipp_data buffer; bind its feed's parameter tensors."""
+        what = f"input {index} ({tensor.name!r})"
+        if buffer.address == 0:
+            raise InvalidParam(f"{what} buffer address is NULL (0)")
+        if buffer.size < tensor.size:
+            raise GeParamInvalid(f"{what} buffer holds {buffer.size} bytes; {self.label} needs "
+                                 f"{tensor.size} (acl.mdl.get_input_size_by_index)")
+        feed = self._aipp_feeds[index]
+        feed.bind(binding)
+        return feed, buffer.address, what
 
     def _check_counts(self, inputs: Dataset, outputs: Dataset) -> None:
         description = self.description
@@ -164,7 +189,7 @@ class Executor:
         """Input shapes by name and output shapes by index for this execution."""
         description = self.description
         if description.gears is None:
-            return ({t.name: tuple(t.dims) for t in description.data_inputs},
+            return ({t.name: t.bound_shape for t in description.data_inputs},
                     [tuple(t.dims) for t in description.outputs])
         from openacl.model.dynamic import selected_gear
 
@@ -207,6 +232,15 @@ def _nbytes(shape, tensor) -> int:
     for d in shape:
         count *= d
     return count * tensor.dtype.itemsize
+
+
+def _with_aipp_refresh(run, feeds):
+    """A run that first refreshes the dynamic AIPP parameters from their buffers."""
+    def refresh_and_run():
+        for feed, address, what in feeds:
+            feed.refresh(address, what)
+        run()
+    return refresh_and_run
 
 
 def _host_run_mode() -> bool:

@@ -42,7 +42,8 @@ class LoadedModel:
             self.executor = RangedExecutor(self.session, self.description, label,
                                            lambda shapes: infer_output_shapes(offline, shapes))
         else:
-            self.executor = Executor(self.session, self.description, label)
+            self.executor = Executor(self.session, self.description, label,
+                                     context.device.backend if context is not None else None)
         self.user_memory = user_memory        # (work, weight) the program supplied, if any
         self.current_gear = None              # the gear last chosen, for get_cur_output_dims
         self.running = 0                      # executions in flight (two at once is reported)

@@ -149,7 +149,7 @@ def mem_info(attr: int) -> tuple[int, int]:
     return arena.size - arena.used, arena.size
 
 
-def read_runtime(address: int, count: int, role: str) -> bytes:
+def read_runtime(address: int, count: int, role: str, backend=None) -> bytes:
     """The runtime's own read of device memory it was handed (a gear or AIPP buffer).
 
     Checked against the registry like any copy; not a program's access, so not reported.
@@ -157,16 +157,16 @@ def read_runtime(address: int, count: int, role: str) -> bytes:
     RUNTIME.memory.checked(address, count, role, write=False, clamp_reads=False)
     data = bytearray(count)
     holder = (ctypes.c_char * count).from_buffer(data)
-    _backend().copy(ctypes.addressof(holder), address, count)
+    (backend or _backend()).copy(ctypes.addressof(holder), address, count)
     del holder
     return bytes(data)
 
 
-def write_runtime(address: int, data: bytes, role: str) -> None:
+def write_runtime(address: int, data: bytes, role: str, backend=None) -> None:
     """The runtime's own write into device memory (what ACL copies with rtMemcpy H2D)."""
     RUNTIME.memory.checked(address, len(data), role, write=True)
     source = ctypes.create_string_buffer(bytes(data), len(data))
-    _backend().copy(address, ctypes.addressof(source), len(data))
+    (backend or _backend()).copy(address, ctypes.addressof(source), len(data))
 
 
 def _backend():
