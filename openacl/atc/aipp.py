@@ -341,7 +341,8 @@ def _compile_checks(block: _Block, config: AippConfig, soc: str, gear_kind) -> N
             raise _compile_error(block, "src_image_size_w", f"input W[{width}] of network "
                                                             f"should be equal to "
                                                             f"src_image_size_w[{src_w}]")
-        src_w, src_h = src_w or width, src_h or height
+        # 0 means the network's size; with dynamic image sizes, each gear's (kept 0).
+        src_w, src_h = src_w or max(width, 0), src_h or max(height, 0)
     _check_even(block, layout, src_w, src_h)
     config.src_image_size_w, config.src_image_size_h = src_w, src_h
 

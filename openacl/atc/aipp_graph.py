@@ -179,6 +179,10 @@ def _preprocess(b: _Builder, raw: str, p: dict, config: AippConfig, network_hw, 
     crop_y, crop_x, crop_h, crop_w, top, left = (b.part(geometry, 1, k, name) for k, name in
                                                  enumerate(("crop_y", "crop_x", "crop_h",
                                                             "crop_w", "top", "left")))
+    if not (config.dynamic or (config.src_image_size_h and config.src_image_size_w)):
+        # The image is the gear's size: the whole image is the window (no crop or padding).
+        cell = b.const([1, 1, 1, 1], i64)
+        crop_h, crop_w = b.op("Reshape", src_h, cell), b.op("Reshape", src_w, cell)
     one, zero = b.const(1, i64, "one"), b.const(0, i64, "zero")
     rows_y = b.op("Reshape", b.op("Range", zero, b.op("Squeeze", out_h), one),
                   b.const([1, 1, -1, 1], i64))
@@ -199,6 +203,11 @@ def _preprocess(b: _Builder, raw: str, p: dict, config: AippConfig, network_hw, 
                  b.op("Mul", b.op("Div", source_y, row_div), b.op("Mul", row_bytes, src_w)))
     index = b.op("Add", index, b.op("Mul", b.op("Div", source_x, col_div), col_bytes))
     index = b.op("Mul", index, b.op("Cast", inside, to=TensorProto.INT64))   # padding: byte 0
+    # Static parameters are one image's: broadcast them to the batch the rows hold.
+    images = b.part(b.op("Shape", rows), 0, 0, "images")
+    per_image = b.op("Concat", images, b.const([1, 1, 1], i64), axis=0)
+    index = b.op("Expand", index, per_image)
+    inside = b.op("Expand", inside, per_image)
     shape_4 = b.op("Shape", index)
     gathered = b.op("GatherElements", rows,
                     b.op("Reshape", index, b.op("Concat", b.part(shape_4, 0, 0, "n"),

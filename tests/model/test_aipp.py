@@ -16,6 +16,7 @@ from onnx import TensorProto, helper
 import acl
 from openacl.atc import convert
 from tests.model import builders
+from tests.model.test_execute import Model
 from tests.model.aipp_reference import aipp_reference, image_nbytes, random_image, rgb_to_nv12
 
 H2D, D2H = 1, 2
@@ -52,52 +53,20 @@ def config_text(cfg: dict, mode: str = "static") -> str:
     return "\n".join(lines + ["}", ""])
 
 
-class AippProgram:
-    """Load an .om, give every input a device buffer, run it, read output 0 (pyACL style)."""
-
-    def __init__(self, path: str):
-        self.model_id, ret = acl.mdl.load_from_file(path)
-        assert ret == 0, acl.get_recent_err_msg()
-        self.desc = acl.mdl.create_desc()
-        assert acl.mdl.get_desc(self.desc, self.model_id) == 0
-        self.pointers = []
-        self.inputs = self._dataset(acl.mdl.get_num_inputs(self.desc),
-                                    acl.mdl.get_input_size_by_index)
-        self.outputs = self._dataset(acl.mdl.get_num_outputs(self.desc),
-                                     acl.mdl.get_output_size_by_index)
-
-    def _dataset(self, count, size_of):
-        dataset = acl.mdl.create_dataset()
-        for i in range(count):
-            size = size_of(self.desc, i)
-            ptr, ret = acl.rt.malloc(size, 0)
-            assert ret == 0
-            self.pointers.append((ptr, size))
-            _, ret = acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size))
-        return dataset
+class AippProgram(Model):
+    """test_execute's sample-style Model, fed raw image bytes."""
 
     def feed(self, index: int, data: bytes) -> None:
-        ptr, size = self.pointers[index]
-        assert acl.rt.memcpy(ptr, size, acl.util.bytes_to_ptr(data), len(data), H2D) == 0
+        self.write(index, np.frombuffer(data, np.uint8))
 
     def run(self) -> int:
-        return acl.mdl.execute(self.model_id, self.inputs, self.outputs)
+        return self.execute()
 
     def output(self, dtype, shape) -> np.ndarray:
-        ptr, size = self.pointers[acl.mdl.get_num_inputs(self.desc)]
-        out = bytes(size)
-        assert acl.rt.memcpy(acl.util.bytes_to_ptr(out), size, ptr, size, D2H) == 0
-        return np.frombuffer(out, dtype)[:int(np.prod(shape))].reshape(shape)
+        return self.read(0, dtype, shape)
 
-    def release(self) -> None:
-        for dataset in (self.inputs, self.outputs):
-            for i in range(acl.mdl.get_dataset_num_buffers(dataset)):
-                acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, i))
-            acl.mdl.destroy_dataset(dataset)
-        for ptr, _ in self.pointers:
-            acl.rt.free(ptr)
-        assert acl.mdl.unload(self.model_id) == 0
-        acl.mdl.destroy_desc(self.desc)
+    def input_buffer(self, index: int) -> tuple[int, int]:
+        return self.buffer(self.inputs, index)
 
 
 def build(tmp_path, source: str, config: str, *flags, soc="Ascend310P3", name="aipp") -> str:
@@ -473,7 +442,7 @@ def test_dynamic_aipp_misuse(context, tmp_path):
         assert acl.mdl.set_input_aipp(model_id, inputs, 1, aipp) == 100000    # YUV400 + CSC
         assert acl.mdl.set_aipp_scf_params(aipp, 1, 16, 16, 16, 16, 0) == 0
         # Garbage written into the buffer directly fails the execution, explained.
-        ptr, size = program.pointers[1]
+        ptr, size = program.input_buffer(1)
         junk = bytes([7]) * size
         assert acl.rt.memcpy(ptr, size, acl.util.bytes_to_ptr(junk), size, H2D) == 0
         assert program.run() == 145000
