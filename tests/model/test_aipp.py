@@ -451,3 +451,53 @@ def test_dynamic_aipp_misuse(context, tmp_path):
         assert acl.mdl.destroy_aipp(aipp) == 0
         program.release()
     assert acl.mdl.destroy_aipp(aipp) == 100000
+
+
+def test_dynamic_aipp_on_a_stream_takes_the_parameters_copied_before_it(context, tmp_path):
+    """execute_async reads the AIPP buffer when the task runs: a memcpy_async of new
+    parameters queued before it on the stream applies; the sync result is the reference."""
+    program = dynamic_program(tmp_path, batch=1, max_src=14 * 10 * 3 // 2)
+    stream, _ = acl.rt.create_stream()
+    image = random_image("YUV420SP_U8", 14, 10, 21)
+    first, second = acl.mdl.create_aipp(1), acl.mdl.create_aipp(1)
+    staged, _ = acl.rt.malloc(acl.mdl.get_aipp_data_size(1)[0], 0)
+    try:
+        program.feed(0, image)
+        _set_dynamic(first, PER_IMAGE[:1], 14, 10)
+        _set_dynamic(second, PER_IMAGE[1:], 14, 10)
+        ptr, size = program.input_buffer(1)
+        # Stage the second set's bytes: set it on the model's buffer, copy them aside.
+        assert acl.mdl.set_input_aipp(program.model_id, program.inputs, 1, second) == 0
+        assert acl.rt.memcpy(staged, size, ptr, size, 3) == 0
+        assert acl.mdl.set_input_aipp(program.model_id, program.inputs, 1, first) == 0
+        assert acl.mdl.execute_async(program.model_id, program.inputs, program.outputs,
+                                     stream) == 0
+        assert acl.rt.synchronize_stream(stream) == 0
+        got_first = program.output(np.float32, (1, 3, 6, 8))
+        assert acl.rt.memcpy_async(ptr, size, staged, size, 3, stream) == 0
+        assert acl.mdl.execute_async(program.model_id, program.inputs, program.outputs,
+                                     stream) == 0
+        assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+        got_second = program.output(np.float32, (1, 3, 6, 8))
+    finally:
+        for aipp in (first, second):
+            acl.mdl.destroy_aipp(aipp)
+        acl.rt.free(staged)
+        acl.rt.destroy_stream(stream)
+        program.release()
+    np.testing.assert_array_equal(got_first[0], aipp_reference(
+        image, _reference_cfg(PER_IMAGE[0], 14, 10), 6, 8, 3))
+    np.testing.assert_array_equal(got_second[0], aipp_reference(
+        image, _reference_cfg(PER_IMAGE[1], 14, 10), 6, 8, 3))
+
+
+def test_a_corrupt_aipp_record_is_refused_at_load_naming_the_field(context, tmp_path):
+    from openacl.model.om import write_om
+
+    source = identity(tmp_path / "id.onnx", [1, 3, 4, 4])
+    record = {"aipp": {"data": {"mode": "static", "input_format": 3, "mean_chn": [1, 2]}}}
+    write_om(onnx.load(source), record, str(tmp_path / "bad.om"))
+    model_id, ret = acl.mdl.load_from_file(str(tmp_path / "bad.om"))
+    assert (model_id, ret) == (0, 145000)
+    message = acl.get_recent_err_msg()
+    assert "aipp['data']" in message and "mean_chn" in message
