@@ -68,6 +68,8 @@ _FIELDS = (
     ("padding", 67, _F.TYPE_BOOL), ("left_padding_size", 68, _F.TYPE_INT32),
     ("right_padding_size", 69, _F.TYPE_INT32), ("top_padding_size", 70, _F.TYPE_INT32),
     ("bottom_padding_size", 71, _F.TYPE_INT32), ("related_input_name", 72, _F.TYPE_STRING),
+    # Newer documentation spells the padding value padding_value (no number is published).
+    ("padding_value", 73, _F.TYPE_FLOAT),
 )
 _SOC_FORMATS = ("YUV420SP_U8", "XRGB8888_U8", "RGB888_U8", "YUV400_U8")
 _LHISI = ("Hi3796CV300ES", "Hi3796CV300CS", "SD3403")
@@ -196,8 +198,11 @@ class AippInput:
 
 
 def plan_aipp(blocks: list[_Block], inputs: list[AippInput], soc_version: str,
-              gear_kind: str | None) -> dict[str, AippConfig]:
-    """Check every block against the model; return the resolved config per input name."""
+              gear_kind: str | None, gears: list | None = None) -> dict[str, AippConfig]:
+    """Check every block against the model; return the resolved config per input name.
+
+    ``gear_kind`` and ``gears`` describe the model's dynamic gears (None if it has none).
+    """
     by_rank: dict[int, _Block] = {}
     for block in blocks:
         _validate_params(block)
@@ -222,6 +227,10 @@ def plan_aipp(blocks: list[_Block], inputs: list[AippInput], soc_version: str,
                                      f"can not be set to fp16, please check your atc parameter "
                                      f"--insert_op_conf, --input_fp16_nodes.")
         configs[model_input.name] = _resolve(block, model_input, soc_version, gear_kind)
+        if gear_kind == "hw" and not configs[model_input.name].dynamic:
+            layout = configs[model_input.name].layout
+            for height, width in gears or []:
+                _check_even(block, layout, width, height)
     return configs
 
 
@@ -405,7 +414,7 @@ def _compile_checks(block: _Block, config: AippConfig, soc: str, gear_kind) -> N
                                  f"eaqual to {_MAX_PADDED_WIDTH}")
         (config.left_padding_size, config.right_padding_size, config.top_padding_size,
          config.bottom_padding_size) = sizes
-        config.padding_value = float(get("cpadding_value", 0.0))
+        config.padding_value = float(get("padding_value", get("cpadding_value", 0.0)))
 
     config.mean_chn = [get(f"mean_chn_{c}") for c in range(4)]
     config.min_chn = [float(get(f"min_chn_{c}", 0.0)) for c in range(4)]

@@ -138,13 +138,12 @@ def _raw_shape(value: onnx.ValueInfoProto, config: AippConfig) -> list:
         num, den = layout.v2_height
         height = config.src_image_size_h * num // den
         return [batch, height, config.src_image_size_w, layout.v2_channels]
-    # A dynamic-image-size gear decides H and W: the image is the gear's size.
+    # A dynamic-image-size gear decides H and W: the image is the gear's size (its rows
+    # are H * 3/2 for YUV420SP, H * 2 for YUV422SP: a dimension of its own).
+    rows = h_dim.dim_param or h_dim.dim_value
     if layout.v2_height != (1, 1):
-        raise not_supported(f"{layout.name} with --dynamic_image_size; openacl supports "
-                            f"dynamic image sizes with packed formats (RGB888_U8, "
-                            f"XRGB8888_U8, YUV400_U8)")
-    return [batch, h_dim.dim_param or h_dim.dim_value, w_dim.dim_param or w_dim.dim_value,
-            layout.v2_channels]
+        rows = f"{rows}_aipp_rows"
+    return [batch, rows, w_dim.dim_param or w_dim.dim_value, layout.v2_channels]
 
 
 def _preprocess(b: _Builder, raw: str, p: dict, config: AippConfig, network_hw, channels: int,
@@ -157,9 +156,11 @@ def _preprocess(b: _Builder, raw: str, p: dict, config: AippConfig, network_hw, 
         image = b.part(p["aipp_source"], 0, 2, "image_bytes")
     else:
         shape = b.op("Shape", raw)
-        src_h = b.part(shape, 0, 1, "src_h")
+        rows = b.part(shape, 0, 1, "rows")
+        num, den = config.layout.v2_height
+        src_h = b.op("Div", b.op("Mul", rows, b.const([den], i64)), b.const([num], i64))
         src_w = b.part(shape, 0, 2, "src_w")
-        image = b.op("Mul", b.op("Mul", src_h, src_w), b.part(shape, 0, 3, "c"))
+        image = b.op("Mul", b.op("Mul", rows, src_w), b.part(shape, 0, 3, "c"))
     height, width = network_hw
     if height > 0 and width > 0:
         out_h, out_w = b.const([height], i64, "out_h"), b.const([width], i64, "out_w")

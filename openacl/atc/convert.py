@@ -152,7 +152,8 @@ def _insert_aipp(model, options, inputs: dict, plan, fp16: list) -> dict:
         described.append(AippInput(name, dims, acl_from_onnx(value.type.tensor_type.elem_type),
                                    plan.formats[name], name in fp16))
     kind = plan.dynamic["kind"] if plan.dynamic else None
-    configs = plan_aipp(blocks, described, options.soc_version.strip(), kind)
+    configs = plan_aipp(blocks, described, options.soc_version.strip(), kind,
+                        plan.dynamic["gears"] if plan.dynamic else None)
     for name, config in configs.items():
         config.parameter_inputs = insert_aipp(model, name, config)
         log.info("input %s: %s AIPP from %s", name, config.mode, options.insert_op_conf)

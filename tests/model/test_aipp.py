@@ -501,3 +501,108 @@ def test_a_corrupt_aipp_record_is_refused_at_load_naming_the_field(context, tmp_
     assert (model_id, ret) == (0, 145000)
     message = acl.get_recent_err_msg()
     assert "aipp['data']" in message and "mean_chn" in message
+
+
+# ---------------------------------------------------------------- Huawei's own configs
+
+# Verbatim from Ascend/samples (vpc_jpeg_resnet50_imagenet_classification/caffe_model/aipp.cfg).
+SAMPLE_RESNET = """aipp_op {
+\taipp_mode : static
+\trelated_input_rank : 0
+\tinput_format : YUV420SP_U8
+\tcsc_switch : true
+\trbuv_swap_switch : false
+\tvar_reci_chn_0 : 1
+\tvar_reci_chn_1 : 1
+\tvar_reci_chn_2 : 1
+\tmin_chn_0 : 123
+\tmin_chn_1 : 117
+\tmin_chn_2 : 104
+\tload_start_pos_h : 0
+\tload_start_pos_w : 0
+\tsrc_image_size_w : 224
+\tsrc_image_size_h : 224
+        matrix_r0c0 : 256
+        matrix_r0c1 : 0
+        matrix_r0c2 : 359
+        matrix_r1c0 : 256
+        matrix_r1c1 : -88
+        matrix_r1c2 : -183
+        matrix_r2c0 : 256
+        matrix_r2c1 : 454
+        matrix_r2c2 : 0
+        input_bias_0 : 0
+        input_bias_1 : 128
+        input_bias_2 : 128
+}
+"""
+# Verbatim from Ascend/samples (objectdetection_dynamic_image_size/aipp_faster_rcnn.cfg).
+SAMPLE_DYNAMIC_HW = """aipp_op { 
+aipp_mode : static
+related_input_rank : 0
+input_format : YUV420SP_U8
+csc_switch : true
+rbuv_swap_switch : false
+matrix_r0c0 : 256
+matrix_r0c1 : 454
+matrix_r0c2 : 0
+matrix_r1c0 : 256
+matrix_r1c1 : -88
+matrix_r1c2 : -183
+matrix_r2c0 : 256
+matrix_r2c1 : 0
+matrix_r2c2 : 359
+input_bias_0 : 0
+input_bias_1 : 128
+input_bias_2 : 128
+min_chn_0 : 104
+min_chn_1 : 117
+min_chn_2 : 123
+}
+"""
+
+
+def test_huawei_resnet_sample_config(context, tmp_path):
+    source = identity(tmp_path / "id.onnx", [1, 3, 224, 224])
+    program = AippProgram(build(tmp_path, source, SAMPLE_RESNET))
+    yy, xx = np.mgrid[0:224, 0:224]                  # a smooth picture survives 4:2:0
+    rgb = np.stack([xx, yy, (xx + yy) // 2], axis=-1).astype(np.uint8)
+    image = rgb_to_nv12(rgb)
+    try:
+        program.feed(0, image)
+        assert program.run() == 0, acl.get_recent_err_msg()
+        got = program.output(np.float32, (1, 3, 224, 224))
+    finally:
+        program.release()
+    cfg = _cfg("YUV420SP_U8", 224, 224, csc_switch=True, matrix=JPEG_YUV2RGB,
+               input_bias=[0, 128, 128], min_chn=[123, 117, 104, 0])
+    np.testing.assert_array_equal(got[0], aipp_reference(image, cfg, 224, 224, 3))
+    # The JPEG matrix turns the NV12 of an RGB image back into about that RGB image.
+    restored = got[0] + np.array([123, 117, 104], np.float32).reshape(3, 1, 1)
+    assert np.abs(restored - rgb.transpose(2, 0, 1)).mean() < 6
+
+
+def test_huawei_dynamic_image_size_sample_config(context, tmp_path):
+    """YUV420SP through static AIPP on a dynamic-image-size model: each gear's NV12 size."""
+    source = identity(tmp_path / "id.onnx", [1, 3, "H", "W"])
+    path = build(tmp_path, source, SAMPLE_DYNAMIC_HW, "--input_shape=data:1,3,-1,-1",
+                 "--dynamic_image_size=8,12;16,16")
+    program = AippProgram(path)
+    try:
+        assert acl.mdl.get_input_size_by_index(program.desc, 0) == 16 * 16 * 3 // 2
+        assert acl.mdl.get_input_dims(program.desc, 0)[0]["dims"] == [1, -1, -1, 3]
+        image = random_image("YUV420SP_U8", 12, 8, 4)
+        program.feed(0, image)
+        index, _ = acl.mdl.get_input_index_by_name(program.desc, "ascend_mbatch_shape_data")
+        assert acl.mdl.set_dynamic_hw_size(program.model_id, program.inputs, index, 8, 12) == 0
+        assert program.run() == 0, acl.get_recent_err_msg()
+        got = program.output(np.float32, (1, 3, 8, 12))
+        info, _ = acl.mdl.get_first_aipp_info(program.model_id, 0)
+        assert info["shapeCount"] == 2
+        assert [d["srcDims"]["dims"] for d in info["outDims"]] == [[1, 3, 8, 12], [1, 3, 16, 16]]
+    finally:
+        program.release()
+    cfg = _cfg("YUV420SP_U8", 12, 8, csc_switch=True,
+               matrix=[256, 454, 0, 256, -88, -183, 256, 0, 359], input_bias=[0, 128, 128],
+               min_chn=[104, 117, 123, 0])
+    np.testing.assert_array_equal(got[0], aipp_reference(image, cfg, 8, 12, 3))
