@@ -440,7 +440,13 @@ def test_dynamic_aipp_misuse(context, tmp_path):
         assert acl.mdl.set_input_aipp(model_id, inputs, 1, aipp) == 100000
         assert acl.mdl.set_aipp_input_format(aipp, ACL_YUV400_U8) == 0
         assert acl.mdl.set_input_aipp(model_id, inputs, 1, aipp) == 100000    # YUV400 + CSC
+        assert acl.mdl.set_aipp_input_format(aipp, ACL_YUV420SP_U8) == 0
+        assert acl.mdl.set_aipp_crop_params(aipp, 1, 2, 4, 8, 6, 0) == 0
+        assert acl.mdl.set_input_aipp(model_id, inputs, 1, aipp) == 0
+        assert acl.mdl.set_aipp_scf_params(aipp, 1, 8, 6, 16, 16, 0) == 100000   # < 16
         assert acl.mdl.set_aipp_scf_params(aipp, 1, 16, 16, 16, 16, 0) == 0
+        assert acl.mdl.set_input_aipp(model_id, inputs, 1, aipp) == 100000    # no scaling
+        assert "scaling (scf) is not supported" in acl.get_recent_err_msg()
         # Garbage written into the buffer directly fails the execution, explained.
         ptr, size = program.input_buffer(1)
         junk = bytes([7]) * size
