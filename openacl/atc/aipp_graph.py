@@ -8,9 +8,11 @@ input needs, in the AIPP unit's order, vectorised over the batch:
    input format's layout (:data:`openacl.model.aipp.LAYOUTS`, channel swaps applied) turns
    (channel, row, column) into a byte offset; one ``GatherElements`` reads them all;
 2. CSC in integers: ``(M (x - input_bias)) >> 8`` for YUV formats, ``((M x) >> 8) +
-   output_bias`` for RGB formats, clamped to [0, 255] (an identity matrix when CSC is off);
+   output_bias`` for RGB formats, clamped to [0, 255] (static AIPP without CSC skips it;
+   dynamic AIPP with CSC off runs an identity matrix);
 3. DTC in float16 arithmetic: ``((x - mean) - min) * var_reci``;
-4. padded pixels take the padding value; then the network input's dtype and layout.
+4. padded pixels take the padding value (static AIPP without padding has no mask); then
+   the network input's dtype and layout.
 
 Every parameter is a tensor (:func:`openacl.model.aipp.graph_tensors` gives their values).
 Static AIPP makes them initializers, so the engine folds the index arithmetic at load time
@@ -203,36 +205,25 @@ def _preprocess(b: _Builder, raw: str, p: dict, config: AippConfig, network_hw, 
     index = b.op("Add", b.op("Add", b.op("Mul", plane, plane_bytes), offset),
                  b.op("Mul", b.op("Div", source_y, row_div), b.op("Mul", row_bytes, src_w)))
     index = b.op("Add", index, b.op("Mul", b.op("Div", source_x, col_div), col_bytes))
-    index = b.op("Mul", index, b.op("Cast", inside, to=TensorProto.INT64))   # padding: byte 0
+    padded = config.dynamic or config.padding      # static AIPP without padding: no mask
+    if padded:
+        index = b.op("Mul", index, b.op("Cast", inside, to=TensorProto.INT64))  # pad: byte 0
     # Static parameters are one image's: broadcast them to the batch the rows hold.
     images = b.part(b.op("Shape", rows), 0, 0, "images")
     per_image = b.op("Concat", images, b.const([1, 1, 1], i64), axis=0)
     index = b.op("Expand", index, per_image)
-    inside = b.op("Expand", inside, per_image)
+    if padded:
+        inside = b.op("Expand", inside, per_image)
     shape_4 = b.op("Shape", index)
     gathered = b.op("GatherElements", rows,
                     b.op("Reshape", index, b.op("Concat", b.part(shape_4, 0, 0, "n"),
                                                 b.const([-1], i64), axis=0)), axis=1)
     pixels = b.op("Cast", b.op("Reshape", gathered, shape_4), to=TensorProto.INT32)
 
-    # CSC on the first three channels (the fourth, alpha, passes), clamped to 8 bits.
-    csc = p["aipp_csc"]
-    mixed = None
-    for k in range(3):
-        column = b.op("Reshape", b.part(csc, 0, k, f"m{k}"), b.const([1, 3, 1, 1], i64))
-        bias = b.op("Reshape", b.part(b.part(csc, 0, 3, "in_bias"), 1, k, f"ib{k}"),
-                    b.const([1, 1, 1, 1], i64))
-        term = b.op("Mul", b.op("Sub", b.part(pixels, 1, k, f"ch{k}"), bias), column)
-        mixed = term if mixed is None else b.op("Add", mixed, term)
-    two56 = b.const(256, np.int32, "two56")
-    shifted = b.op("Div", b.op("Sub", mixed, b.op("Mod", mixed, two56)), two56)   # floor >> 8
-    shifted = b.op("Add", shifted, b.op("Reshape", b.part(csc, 0, 4, "out_bias"),
-                                        b.const([1, 3, 1, 1], i64)))
-    colour = b.op("Clip", shifted, b.const(0, np.int32, "lo"), b.const(255, np.int32, "hi"))
-    if channels == 4:
-        colour = b.op("Concat", colour, b.part(pixels, 1, 3, "alpha"), axis=1)
-    elif channels < 3:
-        colour = b.op("Slice", colour, b.const([0], i64), b.const([channels], i64),
+    if config.dynamic or config.csc_switch:
+        colour = _csc(b, pixels, p["aipp_csc"], channels)
+    else:                                          # static AIPP without CSC: the channels
+        colour = b.op("Slice", pixels, b.const([0], i64), b.const([channels], i64),
                       b.const([1], i64))
 
     # DTC in float16 arithmetic (each step rounded to float16, as the AIPP unit computes).
@@ -242,11 +233,38 @@ def _preprocess(b: _Builder, raw: str, p: dict, config: AippConfig, network_hw, 
     value = b.op("Sub", b.op("Cast", colour, to=TensorProto.FLOAT), mean)
     value = _half(b, b.op("Sub", value, minimum))
     value = _half(b, b.op("Mul", value, var_reci))
-    value = b.op("Where", inside, value, _half(b, p["aipp_pad"]))
+    if padded:
+        value = b.op("Where", inside, value, _half(b, p["aipp_pad"]))
     value = b.op("Cast", value, to=network_type)
     if config.model_format == "NHWC":
         value = b.op("Transpose", value, perm=[0, 2, 3, 1])
     return value
+
+
+def _csc(b: _Builder, pixels: str, csc: str, channels: int) -> str:
+    """CSC on the first three channels (the fourth, alpha, passes), clamped to 8 bits."""
+    i64 = np.int64
+    mixed = None
+    for k in range(3):
+        column = b.op("Reshape", b.part(csc, 0, k, f"m{k}"), b.const([1, 3, 1, 1], i64))
+        bias = b.op("Reshape", b.part(b.part(csc, 0, 3, "in_bias"), 1, k, f"ib{k}"),
+                    b.const([1, 1, 1, 1], i64))
+        term = b.op("Mul", b.op("Sub", b.part(pixels, 1, k, f"ch{k}"), bias), column)
+        mixed = term if mixed is None else b.op("Add", mixed, term)
+    # Arithmetic >> 8 (floor): offset into the positive range, divide (truncation is then
+    # floor), remove the offset. |mixed| <= 3 * 32768 * 255 < 2**25, so int32 holds it.
+    shifted = b.op("Sub", b.op("Div", b.op("Add", mixed, b.const(1 << 25, np.int32, "offset")),
+                               b.const(256, np.int32, "two56")),
+                   b.const(1 << 17, np.int32, "offset_shifted"))
+    shifted = b.op("Add", shifted, b.op("Reshape", b.part(csc, 0, 4, "out_bias"),
+                                        b.const([1, 3, 1, 1], i64)))
+    colour = b.op("Clip", shifted, b.const(0, np.int32, "lo"), b.const(255, np.int32, "hi"))
+    if channels == 4:
+        colour = b.op("Concat", colour, b.part(pixels, 1, 3, "alpha"), axis=1)
+    elif channels < 3:
+        colour = b.op("Slice", colour, b.const([0], i64), b.const([channels], i64),
+                      b.const([1], i64))
+    return colour
 
 
 def _within(b: _Builder, coordinate: str, size: str) -> str:
