@@ -3,7 +3,9 @@
 A description is computed once per offline model from its ONNX graph and its metadata
 record. Gear models (dynamic batch / image size / dims) get the extra input
 ``ascend_mbatch_shape_data`` last, as ATC adds it; their data inputs and outputs report the
-largest gear's size and ``-1`` on the dynamic axes.
+largest gear's size and ``-1`` on the dynamic axes. An input with AIPP is the raw uint8
+image as GE describes it (NHWC image dims; ``dims_v2`` with H scaled for YUV formats); a
+dynamic-AIPP model gets ``ascend_dynamic_aipp_data`` after the data inputs.
 """
 
 from __future__ import annotations
