@@ -261,8 +261,7 @@ def get_input_dims(model_desc, index):
 @implements("mdl.get_input_dims_v2")
 def get_input_dims_v2(model_desc, index):
     """As get_input_dims, except static AIPP inputs: [N, H', W, C'] whose product is the size."""
-    tensor = _tensor(model_desc, index)
-    return _dims_dict(model_desc, index, tensor.dims_v2 or tensor.dims)
+    return _dims_dict(model_desc, index, _tensor(model_desc, index).dims_v2)
 
 
 @implements("mdl.get_output_dims")

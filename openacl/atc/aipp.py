@@ -27,7 +27,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, te
 
 from openacl.atc.errors import AtcError, invalid_value
 from openacl.model.aipp import (DEFAULT_BIAS, DEFAULT_RGB2YUV, DEFAULT_YUV2BGR, FORMAT_BY_NAME,
-                                LAYOUTS, AippConfig)
+                                AippConfig)
 from openacl.constants import AippInputFormat as A
 
 __all__ = ["read_config", "plan_aipp", "AippInput"]
@@ -117,11 +117,6 @@ class _Block:
         self.lines = lines
         self.start = start
         self.path = path
-
-    def has(self, name: str) -> bool:
-        if name in _REPEATED:
-            return len(getattr(self.message, name)) > 0
-        return self.message.HasField(name)
 
     def get(self, name: str, default=0):
         value = getattr(self.message, name)
@@ -477,6 +472,3 @@ def _compile_error(block: _Block, field: str, cause: str) -> AtcError:
     return AtcError("E81012", f"Compile op[aipp] failed, cause: {cause}. (field {field}, "
                               f"{block.where(field)})")
 
-
-# LAYOUTS is re-exported for callers that check formats by code.
-_ = LAYOUTS

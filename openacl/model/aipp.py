@@ -24,10 +24,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+import numpy as np
+
 from openacl.constants import AippInputFormat as A
 
 __all__ = ["AippConfig", "Layout", "LAYOUTS", "FORMAT_BY_NAME", "image_bytes",
-           "YUV_FAMILY", "AippRecordError", "first_aipp_info"]
+           "AippRecordError", "first_aipp_info"]
 
 
 class AippRecordError(ValueError):
@@ -75,7 +77,6 @@ LAYOUTS: dict[int, Layout] = {layout.code: layout for layout in (
            False, False),
 )}
 FORMAT_BY_NAME = {layout.name: layout for layout in LAYOUTS.values()}
-YUV_FAMILY = frozenset(code for code, layout in LAYOUTS.items() if layout.yuv)
 
 
 def image_bytes(format_code: int, width: int, height: int) -> int:
@@ -367,8 +368,6 @@ def graph_tensors(params: AippParams, batch: int, channels: int) -> dict:
     [N, 6, 1, 1] (crop y, x, h, w, top, left), csc [5, 3] (matrix columns, input bias, output
     bias), dtc [N, 3, C, 1, 1] (mean, min, var_reci), pad [1].
     """
-    import numpy as np
-
     layout = LAYOUTS[params.input_format]
     fetch = source_channels(layout, params.rbuv_swap, params.ax_swap)
     fetch = (fetch + [fetch[0]] * FETCH_CHANNELS)[:FETCH_CHANNELS]

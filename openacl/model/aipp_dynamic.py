@@ -13,13 +13,14 @@ a program copies there itself work too) and checks it again before it runs.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 import numpy as np
 
 from openacl.constants import AippInputFormat as A
-from openacl.errors import AclError, InvalidParam
-from openacl.model.aipp import (LAYOUTS, AippConfig, AippParams, ImageParams, image_bytes)
+from openacl.errors import AclError, GeParamInvalid, InvalidParam
+from openacl.model.aipp import (LAYOUTS, PARAMETER_TENSORS, AippConfig, AippParams, ImageParams,
+                                graph_tensors, image_bytes)
+from openacl.runtime import transfers
 
 __all__ = ["DynamicAipp", "AippFeed", "HEADER_SIZE", "BATCH_SIZE", "data_size", "pack",
            "unpack", "check_for_model", "ACL_TO_CCE"]
@@ -270,8 +271,6 @@ class AippFeed:
     """
 
     def __init__(self, config: AippConfig, channels: int, backend=None):
-        from openacl.model.aipp import graph_tensors
-
         self.config = config
         self.batch = config.model_dims[0]
         self.channels = channels
@@ -284,17 +283,11 @@ class AippFeed:
         self._last: bytes | None = None
 
     def bind(self, binding) -> None:
-        from openacl.model.aipp import PARAMETER_TENSORS
-
         for name, tensor in zip(PARAMETER_TENSORS, self.config.parameter_inputs):
             array = self.arrays[name]
             binding.bind_input(tensor, array.dtype, array.shape, array.ctypes.data)
 
     def refresh(self, address: int, role: str) -> None:
-        from openacl.errors import GeParamInvalid
-        from openacl.model.aipp import graph_tensors
-        from openacl.runtime import transfers
-
         data = transfers.read_runtime(address, self.size, role, self.backend)
         if data == self._last:
             return

@@ -36,7 +36,6 @@ class TensorInfo:
     size: int                         # bytes; the largest gear's for gear models
     shape_range: list[list[int]] | None = None
     aipp: AippConfig | None = None    # the AIPP in front of this input, if any
-    dims_v2: list[int] | None = None  # get_input_dims_v2 where it differs (static AIPP)
     aipp_for: str | None = None       # ascend_dynamic_aipp_data: the data input it feeds
 
     @property
@@ -44,11 +43,16 @@ class TensorInfo:
         return numpy_from_acl(self.data_type)
 
     @property
+    def dims_v2(self) -> list[int]:
+        """get_input_dims_v2: a static-AIPP image's [N, H', W, C'] (bytes per row); else dims."""
+        if self.aipp is None or self.aipp.dynamic:
+            return list(self.dims)
+        return list(aipp_engine_shape(self.aipp, self.aipp.model_dims))
+
+    @property
     def bound_shape(self) -> tuple:
         """The shape the engine binds for this input of a model without gears."""
-        if self.aipp is not None and self.aipp.dynamic:
-            return (self.aipp.max_src_image_size,)
-        return tuple(self.dims_v2 or self.dims)
+        return tuple(self.dims) if self.aipp is None else self.engine_shape(self.aipp.model_dims)
 
     def engine_shape(self, network_shape) -> tuple:
         """The shape the engine binds for this input, given the network-side shape."""
@@ -176,19 +180,12 @@ def _aipp_input(name: str, config: AippConfig) -> TensorInfo:
     """An input with AIPP: the raw uint8 image, as GE describes it (NHWC image dims)."""
     batch = config.model_dims[0]
     if config.dynamic:
-        dims = [batch, -1, -1, -1]
-        return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC,
-                          config.max_src_image_size, aipp=config, dims_v2=list(dims))
-    layout = config.layout
-    height, width = config.network_hw()
-    src_h = config.src_image_size_h or height
-    src_w = config.src_image_size_w or width
-    dims = [batch, src_h, src_w, layout.channels]
-    v2 = list(aipp_engine_shape(config, [batch, -1, src_h, src_w] if config.model_format ==
-                                "NCHW" else [batch, src_h, src_w, -1]))
-    size = 0 if -1 in dims else batch * image_bytes(config.input_format, src_w, src_h)
-    return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC, size, aipp=config,
-                      dims_v2=v2)
+        return TensorInfo(name, [batch, -1, -1, -1], D.ACL_UINT8, F.ACL_FORMAT_NHWC,
+                          config.max_src_image_size, aipp=config)
+    height, width = _source_hw(config, config.network_hw())
+    dims = [batch, height, width, config.layout.channels]
+    size = 0 if -1 in dims else batch * image_bytes(config.input_format, width, height)
+    return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC, size, aipp=config)
 
 
 def aipp_engine_shape(config: AippConfig, network_shape) -> tuple:
@@ -196,13 +193,16 @@ def aipp_engine_shape(config: AippConfig, network_shape) -> tuple:
     if config.dynamic:
         return (config.max_src_image_size,)
     shape = list(network_shape)
-    batch = shape[0]
-    height, width = (shape[1], shape[2]) if config.model_format == "NHWC" else (shape[2],
-                                                                             shape[3])
-    src_h = config.src_image_size_h or height
-    src_w = config.src_image_size_w or width
+    network_hw = (shape[1], shape[2]) if config.model_format == "NHWC" else (shape[2], shape[3])
+    height, width = _source_hw(config, network_hw)
     num, den = config.layout.v2_height
-    return (batch, src_h * num // den if src_h > 0 else src_h, src_w, config.layout.v2_channels)
+    rows = height * num // den if height > 0 else height
+    return (shape[0], rows, width, config.layout.v2_channels)
+
+
+def _source_hw(config: AippConfig, network_hw) -> tuple[int, int]:
+    """The source image's (H, W): the config's, or the network's where it leaves them 0."""
+    return config.src_image_size_h or network_hw[0], config.src_image_size_w or network_hw[1]
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int]:
@@ -227,7 +227,7 @@ def _fill_static_sizes(model, inputs, outputs) -> None:
         if tensor.aipp is None and tensor.aipp_for is None:
             tensor.size = _size(tensor.dims, tensor.data_type)
     if any(-1 in t.dims for t in outputs):
-        shapes = infer_output_shapes(model, {t.name: tuple(t.dims_v2 or t.dims) for t in inputs
+        shapes = infer_output_shapes(model, {t.name: t.bound_shape for t in inputs
                                              if t.aipp_for is None})
         for tensor, shape in zip(outputs, shapes):
             tensor.dims = list(shape)

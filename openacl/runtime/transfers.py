@@ -155,17 +155,15 @@ def read_runtime(address: int, count: int, role: str, backend=None) -> bytes:
     Checked against the registry like any copy; not a program's access, so not reported.
     """
     RUNTIME.memory.checked(address, count, role, write=False, clamp_reads=False)
-    data = bytearray(count)
-    holder = (ctypes.c_char * count).from_buffer(data)
-    (backend or _backend()).copy(ctypes.addressof(holder), address, count)
-    del holder
-    return bytes(data)
+    target = ctypes.create_string_buffer(count)
+    (backend or _backend()).copy(ctypes.addressof(target), address, count)
+    return target.raw
 
 
 def write_runtime(address: int, data: bytes, role: str, backend=None) -> None:
     """The runtime's own write into device memory (what ACL copies with rtMemcpy H2D)."""
     RUNTIME.memory.checked(address, len(data), role, write=True)
-    source = ctypes.create_string_buffer(bytes(data), len(data))
+    source = ctypes.create_string_buffer(data, len(data))
     (backend or _backend()).copy(address, ctypes.addressof(source), len(data))
 
 

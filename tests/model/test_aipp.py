@@ -17,12 +17,10 @@ import acl
 from openacl.atc import convert
 from tests.model import builders
 from tests.model.test_execute import Model
-from tests.model.aipp_reference import aipp_reference, image_nbytes, random_image, rgb_to_nv12
+from tests.model.aipp_reference import aipp_reference, random_image, rgb_to_nv12
 
 H2D, D2H = 1, 2
 ACL_YUV420SP_U8, ACL_XRGB8888_U8, ACL_RGB888_U8, ACL_YUV400_U8 = 1, 2, 3, 4
-FORMAT_CODES = {"YUV420SP_U8": 1, "XRGB8888_U8": 2, "RGB888_U8": 3, "YUV400_U8": 4,
-                "ARGB8888_U8": 7, "YUYV_U8": 8, "YUV422SP_U8": 9, "AYUV444_U8": 10}
 JPEG_YUV2RGB = [256, 0, 359, 256, -88, -183, 256, 454, 0]
 
 
