@@ -41,6 +41,7 @@ from openacl.atc.shapes import plan_inputs
 from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_type
 from openacl.model.dtypes import acl_from_onnx
 from openacl.model.om import HUAWEI_OM_MAGIC, write_om
+from openacl.model.record import ModelRecord, RecordError
 
 __all__ = ["convert", "load_onnx", "check_framework", "output_path", "ONNX_FRAMEWORK"]
 
@@ -127,14 +128,15 @@ def convert(options, on_warning=None) -> str:
     }
     try:
         onnx.checker.check_model(model)
-    except (onnx.checker.ValidationError, ValueError) as error:
+        record = ModelRecord.from_json(metadata)     # the typed record the runtime reads
+    except (onnx.checker.ValidationError, ValueError, RecordError) as error:
         raise AtcError("E19999", f"Inner Error! The converted model does not pass the ONNX "
-                                 f"checker ({_first_line(error)}); this is a bug in openacl's "
-                                 f"atc") from None
+                                 f"checker or the record check ({_first_line(error)}); this is "
+                                 f"a bug in openacl's atc") from None
     path = output_path(options.output)
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        write_om(model, metadata, path)
+        write_om(model, record, path)
     except OSError as error:
         raise invalid_value(options.output, "output",
                             f"cannot write {path}: {error.strerror or error}") from None
