@@ -15,10 +15,12 @@ __all__ = [
     "InvalidFile", "ParseFile", "InvalidDumpConfig", "InvalidProfilingConfig",
     "InvalidDevice", "ContextNotSet", "StreamContextMismatch", "ModelContextMismatch",
     "RuntimeParamInvalid", "MemoryAllocation", "NoStreamResource", "FeatureNotSupported",
+    "ApiNotSupported",
     "StreamSyncTimeout", "EventSyncTimeout", "ReportTimeout",
     "ThreadNotSubscribed", "StreamNotSubscribed", "RepeatSubscribe", "ModelExecuteFailed",
     "GeParamInvalid", "ModelIdInvalid", "DynamicInputLengthInvalid",
     "DynamicBatchSizeInvalid", "InternalError", "ThreadFunctionFailed",
+    "BindingRaise", "ArgumentTypeError", "ArgumentValueError",
     "FidelityWarning",
     "report_fidelity",
 ]
@@ -105,6 +107,10 @@ class NoStreamResource(AclError):
     code = E.ACL_ERROR_RT_NO_STREAM_RESOURCE
 
 
+class ApiNotSupported(AclError):
+    code = E.ACL_ERROR_API_NOT_SUPPORT
+
+
 class FeatureNotSupported(AclError):
     code = E.ACL_ERROR_RT_FEATURE_NOT_SUPPORT
 
@@ -157,7 +163,23 @@ class InternalError(AclError):
     code = E.ACL_ERROR_INTERNAL_ERROR
 
 
-class ThreadFunctionFailed(RuntimeError):
+class BindingRaise(Exception):
+    """Marks the few exceptions pyACL's binding itself raises after parsing its arguments.
+
+    The facade re-raises these unchanged; any other exception from the core becomes a
+    return code (500000 when it is not an ``AclError``). Use the concrete classes below.
+    """
+
+
+class ArgumentTypeError(BindingRaise, TypeError):
+    """The binding checks an argument's type after parsing it (e.g. a config value by attr)."""
+
+
+class ArgumentValueError(BindingRaise, ValueError):
+    """The binding refuses an argument's value with ValueError (e.g. ``acl.util.ptr_to_bytes``)."""
+
+
+class ThreadFunctionFailed(BindingRaise, RuntimeError):
     """``acl.util.stop_thread``: the thread's function raised (pyACL re-raises it)."""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openacl.acl.build import implements
-from openacl.errors import InvalidParam
+from openacl.errors import ArgumentTypeError, InvalidParam
 from openacl.model.dataset import DataBuffer, TensorDesc
 from openacl.model.dtypes import acl_size
 from openacl.runtime.handles import handles
@@ -21,7 +21,7 @@ def _desc(handle) -> TensorDesc:
 
 def _dims(dims: list, what: str = "dims") -> list[int]:
     if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
-        raise TypeError(f"{what} must be a list of ints")
+        raise ArgumentTypeError(f"{what} must be a list of ints")
     return list(dims)
 
 
@@ -174,7 +174,7 @@ def set_tensor_storage_format(tensor_desc, format):
 def _ranges(ranges: list, what: str) -> list[list[int]]:
     if not all(isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r)
                for r in ranges):
-        raise TypeError(f"{what} must be a list of [low, high] int pairs")
+        raise ArgumentTypeError(f"{what} must be a list of [low, high] int pairs")
     return [list(r) for r in ranges]
 
 

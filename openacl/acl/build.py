@@ -16,15 +16,12 @@ import types
 from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
-from openacl.errors import AclError, ThreadFunctionFailed
+from openacl.errors import AclError, ApiNotSupported, BindingRaise
 
 __all__ = ["Call", "CALLS", "implements", "implemented_keys", "build_modules", "take_recent_error"]
 
 log = logging.getLogger("openacl")
 
-# Python exceptions that are pyACL's own answer to bad arguments: they propagate.
-_ARGUMENT_ERRORS = (TypeError, ValueError, OverflowError, KeyError, MemoryError,
-                    ThreadFunctionFailed)
 
 
 @dataclass(frozen=True)
@@ -51,8 +48,14 @@ class Call:
 
     @property
     def signature(self) -> str:
+        if self.params == IGNORED:
+            return f"{self.qualname}(...) -> {self.returns}  (arguments are ignored)"
         names = [p.name if not p.optional else f"[{p.name}]" for p in self.params]
         return f"{self.qualname}({', '.join(names)}) -> {self.returns}"
+
+
+# The parameters of a wrapper that never parses its arguments: it accepts any positional ones.
+IGNORED: tuple[Param, ...] = (Param("*", "args", True),)
 
 
 def _parse_table(text: str) -> tuple[Call, ...]:
@@ -65,6 +68,9 @@ def _parse_table(text: str) -> tuple[Call, ...]:
         words = head.split()
         module, name = words[0].split(".")
         params, optional = [], False
+        if words[1:] == ["*"]:
+            calls.append(Call(module, name, IGNORED, returns))
+            continue
         for word in words[1:]:
             if word == "|":
                 optional = True
@@ -132,81 +138,166 @@ def take_recent_error(process_wide: bool = False) -> str | None:
 
 
 # ---------------------------------------------------------------- argument coercion
+#
+# pyACL parses with ``PyArg_ParseTuple`` inside ``CHECK_NULL(cond, "acl.x.y args parse
+# failed")``, which replaces whatever CPython raised (OverflowError, ValueError for a NUL in
+# a string, ...) with a TypeError carrying that message. So every parse failure here is a
+# TypeError. The checks the binding makes on ``O`` arguments afterwards raise their own
+# types (ValueError for ``bytes_to_ptr`` and the numpy helpers), as listed in the table.
 
-def _index(value, qualname: str, position: int, expected: str) -> int:
-    if isinstance(value, float) or value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{qualname} args parse failed! argument {position} must be "
-                        f"{expected}, not {type(value).__name__}")
+def _parse_failed(qualname: str, position: int, expected: str, value) -> TypeError:
+    return TypeError(f"{qualname} args parse failed! argument {position} must be {expected}, "
+                     f"not {type(value).__name__}")
+
+
+def _index(value, qualname: str, position: int) -> int:
+    """An int or an ``__index__`` object (numpy integers), never a float or str."""
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) or not hasattr(type(value), "__index__"):
+        raise _parse_failed(qualname, position, "int", value)
     try:
         return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{qualname} args parse failed! argument {position} must be "
-                        f"{expected}, not {type(value).__name__}") from None
+    except Exception:
+        raise _parse_failed(qualname, position, "int", value) from None
+
+
+def _pylong(value, qualname, position):
+    """``k``/``K``: CPython 3.11 demands a real int here (``PyLong_Check``), masked to 64 bits."""
+    if not isinstance(value, int):
+        raise _parse_failed(qualname, position, "int", value)
+    return int(value) & 0xFFFFFFFFFFFFFFFF
 
 
 def _masked(bits: int):
     mask = (1 << bits) - 1
 
     def coerce(value, qualname, position):
-        return _index(value, qualname, position, "int") & mask
+        return _index(value, qualname, position) & mask
 
     return coerce
 
 
 def _ranged(low: int, high: int, what: str):
     def coerce(value, qualname, position):
-        number = _index(value, qualname, position, "int")
+        number = _index(value, qualname, position)
         if not low <= number <= high:
-            raise OverflowError(f"{qualname} args parse failed! argument {position} "
-                                f"({number}) does not fit in {what}")
+            raise TypeError(f"{qualname} args parse failed! argument {position} ({number}) "
+                            f"does not fit in {what}")
         return number
 
     return coerce
 
 
 def _float(value, qualname, position):
-    if isinstance(value, (int, float)) and not isinstance(value, bool) or hasattr(value, "__float__"):
+    """``f``: ``PyFloat_AsDouble`` takes floats, ``__float__`` and ``__index__`` objects."""
+    kind = type(value)
+    if isinstance(value, (int, float)) or hasattr(kind, "__float__") or hasattr(kind, "__index__"):
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            return float(value) if hasattr(kind, "__float__") else float(operator.index(value))
+        except Exception:
             pass
-    raise TypeError(f"{qualname} args parse failed! argument {position} must be float, "
-                    f"not {type(value).__name__}")
+    raise _parse_failed(qualname, position, "float", value)
 
 
 def _string(value, qualname, position):
     if not isinstance(value, str):
-        raise TypeError(f"{qualname} args parse failed! argument {position} must be str, "
-                        f"not {type(value).__name__}")
+        raise _parse_failed(qualname, position, "str", value)
     if "\0" in value:
-        raise ValueError(f"{qualname}: argument {position} contains a null character")
-    return value
+        raise TypeError(f"{qualname} args parse failed! argument {position} contains an "
+                        f"embedded null character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TypeError(f"{qualname} args parse failed! argument {position} is not valid "
+                        f"UTF-8 text") from None
+    return str(value)
 
 
-def _exact(kind: type):
+def _container(kind: type, exception: type, article: str):
     def coerce(value, qualname, position):
-        if type(value) is not kind:
-            raise TypeError(f"{qualname} args parse failed! argument {position} must be "
-                            f"{kind.__name__}, not {type(value).__name__}")
+        if not isinstance(value, kind):
+            raise exception(f"{qualname}: argument {position} is not {article} "
+                            f"({type(value).__name__} given)")
         return value
 
     return coerce
 
 
+def _int64_list(value, qualname, position):
+    """A list of ints, each an int64, as the binding's ``GetValuesFromPyList`` reads it."""
+    if not isinstance(value, list):
+        raise TypeError(f"{qualname}: argument {position} is not list "
+                        f"({type(value).__name__} given)")
+    for item in value:
+        if not isinstance(item, int):
+            raise TypeError(f"{qualname}: argument {position}: invalid data type "
+                            f"{type(item).__name__} in the list (ints expected)")
+        if not -(1 << 63) <= item < (1 << 63):
+            raise ValueError(f"{qualname}: argument {position}: {item} does not fit in int64")
+    return [int(item) for item in value]
+
+
+def _callable(value, qualname, position):
+    if not callable(value):
+        raise TypeError(f"{qualname}: parameter must be callable (argument {position} is "
+                        f"{type(value).__name__})")
+    return value
+
+
+def _callable_or_none(value, qualname, position):
+    return None if value is None else _callable(value, qualname, position)
+
+
+def _exact_bytes(value, qualname, position):
+    if type(value) is not bytes:
+        raise ValueError(f"{qualname} needs an byte as argument (argument {position} is "
+                         f"{type(value).__name__}; bytearray and memoryview are refused too)")
+    return value
+
+
+def _ndarray(value, qualname, position):
+    import numpy
+
+    if not isinstance(value, numpy.ndarray):
+        raise ValueError(f"{qualname} needs an ndarray as argument (argument {position} is "
+                         f"{type(value).__name__})")
+    return value
+
+
+def _shape_tuple(value, qualname, position):
+    if not isinstance(value, tuple) or not value:
+        raise ValueError(f"{qualname}: shape is empty (argument {position} must be a "
+                         f"non-empty tuple of ints, {type(value).__name__} given)")
+    for item in value:
+        if not isinstance(item, int):
+            raise ValueError(f"{qualname}: shape {value!r} holds a {type(item).__name__}; "
+                             f"ints expected")
+    return tuple(int(d) for d in value)
+
+
 _COERCE = {
-    "K": _masked(64), "I": _masked(32), "H": _masked(16), "B": _masked(8),
+    "K": _pylong, "k": _pylong, "I": _masked(32), "H": _masked(16), "B": _masked(8),
     "i": _ranged(-(1 << 31), (1 << 31) - 1, "a C int"),
     "h": _ranged(-(1 << 15), (1 << 15) - 1, "a C short"),
     "L": _ranged(-(1 << 63), (1 << 63) - 1, "a C long long"),
+    "l": _ranged(-(1 << 63), (1 << 63) - 1, "a C long"),
     "b": _ranged(0, 255, "an unsigned char"),
-    "f": _float, "s": _string, "list": _exact(list), "dict": _exact(dict),
+    "f": _float, "s": _string,
+    "list": _container(list, TypeError, "list"), "dict": _container(dict, TypeError, "dict"),
+    "vlist": _container(list, ValueError, "list: it only supports the format of list"),
+    "ints": _int64_list, "callable": _callable, "callable?": _callable_or_none,
+    "bytes": _exact_bytes, "ndarray": _ndarray, "shape": _shape_tuple,
 }
+ARGUMENT_CODES = frozenset(_COERCE) | {"O"}
 # Fast-path tests inlined in the generated code: a plain int already in range passes.
 _FAST = {
-    "K": "0 <= {a} <= 0xFFFFFFFFFFFFFFFF", "I": "0 <= {a} <= 0xFFFFFFFF",
+    "K": "0 <= {a} <= 0xFFFFFFFFFFFFFFFF", "k": "0 <= {a} <= 0xFFFFFFFFFFFFFFFF",
+    "I": "0 <= {a} <= 0xFFFFFFFF",
     "H": "0 <= {a} <= 0xFFFF", "B": "0 <= {a} <= 0xFF", "i": "-0x80000000 <= {a} <= 0x7FFFFFFF",
     "h": "-0x8000 <= {a} <= 0x7FFF",
-    "L": "-0x8000000000000000 <= {a} <= 0x7FFFFFFFFFFFFFFF", "b": "0 <= {a} <= 255",
+    "L": "-0x8000000000000000 <= {a} <= 0x7FFFFFFFFFFFFFFF",
+    "l": "-0x8000000000000000 <= {a} <= 0x7FFFFFFFFFFFFFFF", "b": "0 <= {a} <= 255",
 }
 
 
@@ -231,6 +322,7 @@ def _shape(returns: str):
 
 
 def _fail_value(call: Call, code: int):
+    code = int(code)                     # pyACL returns plain ints, never enum members
     kind, failure = _shape(call.returns)
     if kind == "ret":
         return code
@@ -240,24 +332,37 @@ def _fail_value(call: Call, code: int):
 
 
 def _record_failure(call: Call, error: AclError):
-    _remember(f"{call.qualname} failed, error code {error.code}: {error.message}")
+    _remember(f"{call.qualname} failed, error code {int(error.code)}: {error.message}")
     return _fail_value(call, error.code)
 
 
 def _record_internal(call: Call, error: BaseException):
+    code = int(ErrorCode.ACL_ERROR_INTERNAL_ERROR)
     log.error("internal error in %s", call.qualname, exc_info=error)
-    _remember(f"{call.qualname} failed, error code {ErrorCode.ACL_ERROR_INTERNAL_ERROR}: "
-              f"internal error {type(error).__name__}: {error}")
-    return _fail_value(call, ErrorCode.ACL_ERROR_INTERNAL_ERROR)
+    _remember(f"{call.qualname} failed, error code {code}: internal error "
+              f"{type(error).__name__}: {error} (an openacl bug: please report it)")
+    return _fail_value(call, code)
 
 
 def _generate(call: Call, implementation) -> types.FunctionType:
-    names = [p.name for p in call.params]
-    header = []
-    for p in call.params:
-        header.append(f"{p.name}=_MISSING" if p.optional else p.name)
-    lines = [f"def {call.name}({', '.join(header)}{', /' if header else ''}):"]
-    for position, p in enumerate(call.params, 1):
+    """Write the wrapper: coerce each argument, call the core, translate what comes back.
+
+    The ``try`` is the exception boundary: only coercion (above it) and the binding's own
+    post-parse exceptions (``BindingRaise``) leave the function; everything else the core
+    raises becomes a return code.
+    """
+    ignores_args = call.params == IGNORED
+    unknown = {p.code for p in call.params if not ignores_args} - ARGUMENT_CODES
+    if unknown:
+        raise ValueError(f"{call.qualname}: unknown argument code(s) {sorted(unknown)} in the table")
+    params = () if ignores_args else call.params
+    names = [p.name for p in params]
+    header = [f"{p.name}=_MISSING" if p.optional else p.name for p in params]
+    if ignores_args:
+        lines = [f"def {call.name}(*_ignored):"]
+    else:
+        lines = [f"def {call.name}({', '.join(header)}{', /' if header else ''}):"]
+    for position, p in enumerate(params, 1):
         indent = "    "
         if p.optional:
             lines.append(f"    if {p.name} is _MISSING:")
@@ -271,13 +376,14 @@ def _generate(call: Call, implementation) -> types.FunctionType:
         fast = _FAST.get(p.code)
         test = f"{p.name}.__class__ is not int or not ({fast.format(a=p.name)})" if fast else "True"
         lines.append(f"{indent}if {test}:")
-        lines.append(f"{indent}    {p.name} = _C_{p.code}({p.name}, _QUAL, {position})")
+        lines.append(f"{indent}    {p.name} = _C_{p.code.replace('?', '_')}({p.name}, _QUAL, "
+                     f"{position})")
     kind, _ = _shape(call.returns)
     lines.append("    try:")
     lines.append(f"        _r = _impl({', '.join(names)})")
     lines.append("    except _AclError as _e:")
     lines.append("        return _record_failure(_CALL, _e)")
-    lines.append("    except _ARGUMENT_ERRORS:")
+    lines.append("    except _BindingRaise:")
     lines.append("        raise")
     lines.append("    except Exception as _e:")
     lines.append("        return _record_internal(_CALL, _e)")
@@ -285,27 +391,26 @@ def _generate(call: Call, implementation) -> types.FunctionType:
     lines.append(f"    return {success}")
     namespace = {
         "_impl": implementation, "_MISSING": _MISSING, "_QUAL": call.qualname, "_CALL": call,
-        "_AclError": AclError, "_ARGUMENT_ERRORS": _ARGUMENT_ERRORS,
+        "_AclError": AclError, "_BindingRaise": BindingRaise,
         "_record_failure": _record_failure, "_record_internal": _record_internal,
     }
     for code, function in _COERCE.items():
-        namespace[f"_C_{code}"] = function
+        namespace[f"_C_{code.replace('?', '_')}"] = function
     exec(compile("\n".join(lines), f"<pyACL {call.qualname}>", "exec"), namespace)
     function = namespace[call.name]
     function.__doc__ = f"{call.signature}\n\n{(implementation.__doc__ or '').strip()}"
     return function
 
 
-def _unsupported(call: Call) -> types.FunctionType:
+def _not_supported(call: Call):
+    """The core of a call openacl does not implement yet: its arguments are parsed first."""
     message = f"openacl does not support {call.qualname} yet"
-    code = ErrorCode.ACL_ERROR_API_NOT_SUPPORT
 
-    def not_supported(*args):
-        _remember(f"{call.qualname} failed, error code {code}: {message}")
-        return _fail_value(call, code)
+    def not_supported(*_args):
+        raise ApiNotSupported(message)
 
-    not_supported.__name__ = call.name
-    not_supported.__doc__ = f"{call.signature}\n\nNot supported yet: returns error {code}."
+    not_supported.__doc__ = (f"Not supported yet: parses its arguments as pyACL does, then "
+                             f"returns {int(ErrorCode.ACL_ERROR_API_NOT_SUPPORT)}.")
     return not_supported
 
 
@@ -320,16 +425,20 @@ _MISSING = _Missing()
 
 
 def build_modules() -> dict[str, types.ModuleType]:
-    """Return the modules ``acl``, ``acl.rt``, ``acl.mdl`` and ``acl.util`` filled from the table."""
-    modules = {
-        "acl": types.ModuleType("acl", "pyACL, implemented by openacl."),
-        "rt": types.ModuleType("acl.rt", "pyACL runtime: devices, contexts, streams, memory."),
-        "mdl": types.ModuleType("acl.mdl", "pyACL models: load, describe, datasets, execute."),
-        "util": types.ModuleType("acl.util", "pyACL helpers: pointers, bytes, numpy, threads."),
-    }
+    """Return ``acl`` and its submodules, each filled from the call table.
+
+    The modules are the table's: a line ``media.x`` makes ``acl.media`` exist, documented
+    by ``MODULE_DOCS``.
+    """
+    from openacl.acl.table import MODULE_DOCS
+
+    modules = {}
     for call in CALLS:
-        implementation = _IMPLEMENTATIONS.get(call.key)
-        function = _generate(call, implementation) if implementation else _unsupported(call)
+        if call.module not in modules:
+            name = "acl" if call.module == "acl" else f"acl.{call.module}"
+            modules[call.module] = types.ModuleType(name, MODULE_DOCS[call.module])
+        implementation = _IMPLEMENTATIONS.get(call.key) or _not_supported(call)
+        function = _generate(call, implementation)
         module = modules[call.module]
         function.__module__ = module.__name__
         function.__qualname__ = call.name

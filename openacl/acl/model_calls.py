@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openacl.acl.build import implements
 from openacl.constants import ACL_MAX_TENSOR_NAME_LEN, ErrorCode
-from openacl.errors import AclError, InvalidParam
+from openacl.errors import AclError, ArgumentTypeError, InvalidParam
 from openacl.model import dynamic
 from openacl.model.dataset import DataBuffer, Dataset, TensorDesc
 from openacl.model.description import ModelDescription, describe
@@ -130,9 +130,9 @@ def set_config_opt(config_handle, attr, value):
     config = _config(config_handle)
     if attr == _PATH:
         if not isinstance(value, str):
-            raise TypeError("acl.mdl.set_config_opt: ACL_MDL_PATH_PTR takes a str path")
+            raise ArgumentTypeError("acl.mdl.set_config_opt: ACL_MDL_PATH_PTR takes a str path")
     elif not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"acl.mdl.set_config_opt: attribute {attr} takes an int")
+        raise ArgumentTypeError(f"acl.mdl.set_config_opt: attribute {attr} takes an int")
     if attr == _PRIORITY and not 0 <= value <= 7:
         raise InvalidParam(f"priority {value} is invalid: expected 0 (highest) .. 7")
     if attr == _LOAD_TYPE and value not in (1, 2, 3, 4):

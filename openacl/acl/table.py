@@ -24,20 +24,27 @@ the failure value placed before the code: int 0, float 0.0, dict {}, dict? None,
 list [], list? None, str "", handle 0, obj None.
 """
 
+MODULE_DOCS = {
+    "acl": "pyACL, implemented by openacl.",
+    "rt": "pyACL runtime: devices, contexts, streams, memory, events, callbacks.",
+    "mdl": "pyACL models: load, describe, datasets, execute, dynamic shapes, AIPP.",
+    "util": "pyACL helpers: pointers, bytes, numpy, threads.",
+}
+
 TABLE = r"""
 # --- acl: lifecycle, version, logging (spec 1) ---
 acl.init                        | s:config_path                                   -> ret
-acl.finalize                                                                      -> ret
-acl.finalize_reference                                                            -> (int, ret)
-acl.get_version                                                                   -> (int, int, int, ret)
-acl.get_soc_name                                                                  -> str?
-acl.get_recent_err_msg                                                            -> str?
+acl.finalize                    *                                                 -> ret
+acl.finalize_reference          *                                                 -> (int, ret)
+acl.get_version                 *                                                 -> (int, int, int, ret)
+acl.get_soc_name                *                                                 -> str?
+acl.get_recent_err_msg          *                                                 -> str?
 acl.app_log                     i:level s:msg                                     -> None
 acl.get_version_str             s:pkg_name                                        -> (str, ret)
-acl.get_cann_version            i:pkg                                             -> (dict, ret)
-acl.get_cann_attribute_list                                                       -> (list, int, ret)
+acl.get_cann_version            I:pkg                                             -> (dict, ret)
+acl.get_cann_attribute_list     *                                                 -> (list, int, ret)
 acl.get_cann_attribute          i:attr                                            -> (int, ret)
-acl.get_device_capability       i:device_id i:info                                -> (int, ret)
+acl.get_device_capability       I:device_id i:info                                -> (int, ret)
 acl.float16_to_float            H:value                                           -> float
 acl.float_to_float16            f:value                                           -> int
 # --- acl: data buffers and tensor descriptors (spec 4) ---
@@ -48,7 +55,7 @@ acl.get_data_buffer_size        K:data_buffer                                   
 acl.get_data_buffer_size_v2     K:data_buffer                                     -> int
 acl.update_data_buffer          K:data_buffer K:data_ptr K:size                   -> ret
 acl.data_type_size              i:data_type                                       -> int
-acl.create_tensor_desc          i:data_type list:dims i:format                    -> handle
+acl.create_tensor_desc          i:data_type ints:dims i:format                    -> handle
 acl.destroy_tensor_desc         K:tensor_desc                                     -> None
 acl.get_tensor_desc_type        K:tensor_desc                                     -> int=-1
 acl.get_tensor_desc_format      K:tensor_desc                                     -> int=-1
@@ -60,9 +67,9 @@ acl.get_tensor_desc_element_count K:tensor_desc                                 
 acl.get_tensor_desc_size        K:tensor_desc                                     -> int
 acl.get_tensor_desc_name        K:tensor_desc                                     -> str
 acl.set_tensor_desc_name        K:tensor_desc s:name                              -> None
-acl.set_tensor_shape            K:tensor_desc list:dims                           -> ret
-acl.set_tensor_origin_shape     K:tensor_desc list:dims                           -> ret
-acl.set_tensor_storage_shape    K:tensor_desc list:dims                           -> ret
+acl.set_tensor_shape            K:tensor_desc ints:dims                           -> ret
+acl.set_tensor_origin_shape     K:tensor_desc ints:dims                           -> ret
+acl.set_tensor_storage_shape    K:tensor_desc ints:dims                           -> ret
 acl.set_tensor_format           K:tensor_desc i:format                            -> ret
 acl.set_tensor_origin_format    K:tensor_desc i:format                            -> ret
 acl.set_tensor_storage_format   K:tensor_desc i:format                            -> ret
@@ -78,34 +85,34 @@ acl.get_tensor_desc_by_index    K:tensor_desc K:index                           
 rt.set_device                   i:device_id                                       -> ret
 rt.reset_device                 i:device_id                                       -> ret
 rt.reset_device_force           i:device_id                                       -> ret
-rt.get_device                                                                     -> (int, ret)
-rt.get_device_count                                                               -> (int, ret)
-rt.get_run_mode                                                                   -> (int, ret)
-rt.synchronize_device                                                             -> ret
+rt.get_device                   *                                                 -> (int, ret)
+rt.get_device_count             *                                                 -> (int, ret)
+rt.get_run_mode                 *                                                 -> (int, ret)
+rt.synchronize_device           *                                                 -> ret
 rt.synchronize_device_with_timeout i:timeout                                      -> ret
 rt.set_ts_device                i:ts_id                                           -> ret
-rt.get_device_info              i:device_id i:attr                                -> (int, ret)
+rt.get_device_info              I:device_id I:attr                                -> (int, ret)
 rt.get_device_utilization_rate  i:device_id                                       -> (dict, ret)
 rt.query_device_status          i:device_id                                       -> (int, ret)
 rt.device_can_access_peer       i:device_id i:peer_device_id                      -> (int, ret)
 rt.device_enable_peer_access    i:peer_device_id I:flags                          -> ret
 rt.device_disable_peer_access   i:peer_device_id                                  -> ret
 rt.set_device_sat_mode          i:mode                                            -> ret
-rt.get_device_sat_mode                                                            -> (int, ret)
+rt.get_device_sat_mode          *                                                 -> (int, ret)
 # --- acl.rt: contexts (spec 2.2) ---
 rt.create_context               i:device_id                                       -> (handle, ret)
 rt.destroy_context              K:context                                         -> ret
 rt.set_context                  K:context                                         -> ret
-rt.get_context                                                                    -> (handle, ret)
-rt.ctx_get_current_default_stream                                                 -> (handle, ret)
-rt.ctx_set_sys_param_opt        i:opt L:value                                     -> ret
+rt.get_context                  *                                                 -> (handle, ret)
+rt.ctx_get_current_default_stream *                                                 -> (handle, ret)
+rt.ctx_set_sys_param_opt        i:opt l:value                                     -> ret
 rt.ctx_get_sys_param_opt        i:opt                                             -> (int, ret)
-rt.set_sys_param_opt            i:opt L:value                                     -> ret
+rt.set_sys_param_opt            i:opt l:value                                     -> ret
 rt.get_sys_param_opt            i:opt                                             -> (int, ret)
 rt.get_primary_ctx_state        i:device_id                                       -> (int, int, ret)
 # --- acl.rt: streams (spec 2.3) ---
-rt.create_stream                                                                  -> (handle, ret)
-rt.create_stream_with_config    I:priority I:flag                                 -> (handle, ret)
+rt.create_stream                *                                                 -> (handle, ret)
+rt.create_stream_with_config    i:priority i:flag                                 -> (handle, ret)
 rt.destroy_stream               K:stream                                          -> ret
 rt.destroy_stream_force         K:stream                                          -> ret
 rt.synchronize_stream           K:stream                                          -> ret
@@ -114,28 +121,28 @@ rt.stream_query                 K:stream                                        
 rt.stream_wait_event            K:stream K:event                                  -> ret
 rt.stream_abort                 K:stream                                          -> ret
 rt.stream_get_id                K:stream                                          -> (int, ret)
-rt.get_stream_available_num                                                       -> (int, ret)
-rt.set_stream_failure_mode      K:stream K:mode                                   -> ret
+rt.get_stream_available_num     *                                                 -> (int, ret)
+rt.set_stream_failure_mode      K:stream I:mode                                   -> ret
 rt.set_stream_overflow_switch   K:stream I:flag                                   -> ret
 rt.get_stream_overflow_switch   K:stream                                          -> (int, ret)
-rt.set_stream_attribute         K:stream i:attr O:value                           -> ret
+rt.set_stream_attribute         K:stream i:attr dict:value                        -> ret
 rt.get_stream_attribute         K:stream i:attr                                   -> (dict, ret)
 # --- acl.rt: memory (spec 2.4) ---
-rt.malloc                       K:size I:policy                                   -> (int, ret)
-rt.malloc_align32               K:size I:policy                                   -> (int, ret)
-rt.malloc_cached                K:size I:policy                                   -> (int, ret)
+rt.malloc                       K:size i:policy                                   -> (int, ret)
+rt.malloc_align32               K:size i:policy                                   -> (int, ret)
+rt.malloc_cached                K:size i:policy                                   -> (int, ret)
 rt.mem_flush                    K:dev_ptr K:size                                  -> ret
 rt.mem_invalidate               K:dev_ptr K:size                                  -> ret
 rt.free                         K:dev_ptr                                         -> ret
 rt.malloc_host                  K:size                                            -> (int, ret)
 rt.free_host                    K:host_ptr                                        -> ret
-rt.malloc_with_cfg              K:size I:policy O:cfg                             -> (int, ret)
-rt.malloc_host_with_cfg         K:size O:cfg                                      -> (int, ret)
+rt.malloc_with_cfg              K:size i:policy dict:cfg                          -> (int, ret)
+rt.malloc_host_with_cfg         K:size dict:cfg                                   -> (int, ret)
 rt.memcpy2d                     K:dst K:dpitch K:src K:spitch K:width K:height i:kind -> ret
 rt.memcpy2d_async               K:dst K:dpitch K:src K:spitch K:width K:height i:kind K:stream -> ret
 rt.reserve_mem_address          K:size K:alignment K:expect_ptr K:flags           -> (int, ret)
 rt.release_mem_address          K:virtual_ptr                                     -> ret
-rt.malloc_physical              K:size O:prop K:flags                             -> (handle, ret)
+rt.malloc_physical              K:size dict:prop K:flags                          -> (handle, ret)
 rt.free_physical                K:handle                                          -> ret
 rt.pointer_get_attributes       K:ptr                                             -> (dict, ret)
 rt.memset                       K:dev_ptr K:max_count i:value K:count             -> ret
@@ -146,7 +153,7 @@ rt.get_mem_info                 i:attr                                          
 rt.get_overflow_status          K:out_addr K:out_size K:stream                    -> ret
 rt.reset_overflow_status        K:stream                                          -> ret
 # --- acl.rt: events (spec 2.5) ---
-rt.create_event                                                                   -> (handle, ret)
+rt.create_event                 *                                                 -> (handle, ret)
 rt.create_event_with_flag       I:flag                                            -> (handle, ret)
 rt.create_event_ex_with_flag    I:flag                                            -> (handle, ret)
 rt.destroy_event                K:event                                           -> ret
@@ -160,30 +167,116 @@ rt.query_event_wait_status      K:event                                         
 rt.event_elapsed_time           K:start K:end                                     -> (float, ret)
 rt.event_get_timestamp          K:event                                           -> (int, ret)
 rt.get_event_id                 K:event                                           -> (int, ret)
-rt.get_event_avail_num                                                            -> (int, ret)
+rt.get_event_avail_num          *                                                 -> (int, ret)
 # --- acl.rt: host callbacks, report threads, diagnostics (spec 2.6) ---
 rt.subscribe_report             K:thread_id K:stream                              -> ret
 rt.unsubscribe_report           K:thread_id K:stream                              -> ret
-rt.launch_callback              O:fn O:user_data i:block_type K:stream            -> ret
+rt.launch_callback              callable:fn O:user_data i:block_type K:stream     -> ret
 rt.process_report               i:timeout                                         -> ret
-rt.set_exception_info_callback  O:fn                                              -> ret
+rt.set_exception_info_callback  | callable?:fn                                    -> ret
 rt.get_error_code_from_exception_info  K:info                                     -> int
 rt.get_task_id_from_exception_info     K:info                                     -> int
 rt.get_stream_id_from_exception_info   K:info                                     -> int
 rt.get_thread_id_from_exception_info   K:info                                     -> int
 rt.get_device_id_from_exception_info   K:info                                     -> int
-rt.get_thread_last_task_id                                                        -> (int, ret)
+rt.get_thread_last_task_id      *                                                 -> (int, ret)
 rt.peek_at_last_error           | i:level                                         -> ret
 rt.get_last_error               | i:level                                         -> ret
 rt.set_op_wait_timeout          I:timeout                                         -> ret
 rt.set_op_execute_time_out      I:timeout                                         -> ret
+# --- acl.rt: calls openacl parses but does not implement (notify, IPC, kernels, limits) ---
+rt.reduce_async                  K:dst K:src K:count i:kind i:data_type K:stream K:reserve -> ret
+rt.cmo_async                     K:src K:size i:cmo_type K:stream                  -> ret
+rt.set_op_execute_timeout_v2     K:timeout                                         -> (int, ret)
+rt.get_op_timeout_interval       *                                                 -> (int, ret)
+rt.get_op_execute_timeout        *                                                 -> (int, ret)
+rt.device_task_abort             i:device_id I:timeout                             -> ret
+rt.device_get_stream_priority_range *                                                 -> (int, int, ret)
+rt.get_device_capability         i:device_id I:feature_type                        -> (int, ret)
+rt.get_device_res_limit          i:device_id I:type                                -> (int, ret)
+rt.set_device_res_limit          i:device_id I:type I:value                        -> ret
+rt.reset_device_res_limit        i:device_id                                       -> ret
+rt.get_devices_topo              I:device_id I:other_device_id                     -> (int, ret)
+rt.get_logic_dev_id_by_user_dev_id i:user_dev_id                                     -> (int, ret)
+rt.get_user_dev_id_by_logic_dev_id i:logic_dev_id                                    -> (int, ret)
+rt.get_logic_dev_id_by_phy_dev_id i:phy_dev_id                                      -> (int, ret)
+rt.get_phy_dev_id_by_logic_dev_id i:logic_dev_id                                    -> (int, ret)
+rt.device_get_uuid               i:device_id                                       -> (dict, ret)
+rt.device_peer_access_status     i:device_id i:peer_device_id                      -> (int, ret)
+rt.get_stream_res_limit          K:stream i:type                                   -> (int, ret)
+rt.set_stream_res_limit          K:stream i:type I:value                           -> ret
+rt.reset_stream_res_limit        K:stream                                          -> ret
+rt.use_stream_res_in_current_thread K:stream                                          -> ret
+rt.unuse_stream_res_in_current_thread K:stream                                          -> ret
+rt.get_res_in_current_thread     i:type                                            -> (int, ret)
+rt.malloc_for_task_scheduler     K:size i:policy dict:cfg                          -> (int, ret)
+rt.map_mem                       K:virtual_ptr K:size K:offset K:handle K:flags    -> ret
+rt.unmap_mem                     K:virtual_ptr                                     -> ret
+rt.mem_export_to_shareable_handle K:handle i:handle_type K:flags                    -> (int, ret)
+rt.device_get_bare_tgid          *                                                 -> (int, ret)
+rt.mem_set_pid_to_shareable_handle K:shareable_handle vlist:pids                     -> ret
+rt.mem_import_from_shareable_handle K:shareable_handle i:device_id                    -> (int, ret)
+rt.mem_get_allocation_granularity dict:prop i:option                                -> (int, ret)
+rt.memcpy_async_with_condition   K:dst K:dest_max K:src K:count i:kind K:stream    -> ret
+rt.host_register                 K:ptr K:size i:type                               -> (int, ret)
+rt.host_unregister               K:ptr                                             -> ret
+rt.get_memcpy_desc_size          i:kind                                            -> (int, ret)
+rt.set_memcpy_desc               K:desc i:kind K:src K:dst K:count K:config        -> (int, ret)
+rt.memcpy_async_with_desc        K:desc i:kind K:stream                            -> ret
+rt.ipc_mem_get_export_key        K:dev_ptr K:size K:key_len K:flag                 -> (str?, ret)
+rt.ipc_mem_set_import_pid        s:key vlist:pids                                  -> ret
+rt.ipc_mem_import_by_key         s:key K:flag                                      -> (int, ret)
+rt.ipc_mem_close                 s:key                                             -> ret
+rt.value_write                   K:dev_addr K:value I:flag K:stream                -> ret
+rt.value_wait                    K:dev_addr K:value I:flag K:stream                -> ret
+rt.host_register_v2              K:ptr K:size I:flag                               -> ret
+rt.host_get_device_pointer       K:host_ptr I:flag                                 -> (int, ret)
+rt.create_notify                 K:flag                                            -> (int, ret)
+rt.destroy_notify                K:notify                                          -> ret
+rt.record_notify                 K:notify K:stream                                 -> ret
+rt.wait_and_reset_notify         K:notify K:stream L:timeout                       -> ret
+rt.get_notify_id                 K:notify                                          -> (int, ret)
+rt.notify_batch_reset            vlist:notifies                                    -> ret
+rt.notify_get_export_key         K:notify K:key_len K:flag                         -> (str?, ret)
+rt.notify_set_import_pid         K:notify vlist:pids                               -> ret
+rt.notify_import_by_key          s:key K:flag                                      -> (int, ret)
+rt.allocator_create_desc         *                                                 -> handle
+rt.allocator_destroy_desc        K:desc                                            -> ret
+rt.allocator_set_obj_to_desc     K:desc K:allocator                                -> ret
+rt.allocator_set_alloc_func_to_desc K:desc O:fn                                       -> ret
+rt.allocator_set_free_func_to_desc K:desc O:fn                                       -> ret
+rt.allocator_set_alloc_advise_func_to_desc K:desc O:fn                                       -> ret
+rt.allocator_set_get_addr_from_block_func_to_desc K:desc O:fn                                       -> ret
+rt.allocator_register            K:stream K:desc                                   -> ret
+rt.allocator_unregister          K:stream                                          -> ret
+rt.binary_load_from_file         s:bin_path vlist:options                          -> (int, ret)
+rt.binary_load_from_data         K:data K:length vlist:options                     -> (int, ret)
+rt.get_function_addr             K:func_handle                                     -> (int, int, ret)
+rt.get_function_name             K:func_handle I:max_len                           -> (str?, ret)
+rt.register_cpu_func             K:bin_handle s:func_name s:kernel_name            -> (int, ret)
+rt.create_binary                 K:data K:data_len                                 -> handle
+rt.destroy_binary                K:binary                                          -> ret
+rt.binary_load                   K:binary                                          -> (int, ret)
+rt.binary_unload                 K:bin_handle                                      -> ret
+rt.binary_get_function           K:bin_handle s:kernel_name                        -> (int, ret)
+rt.launch_kernel                 K:func_handle I:block_dim K:args_data K:args_size K:stream -> ret
+rt.kernel_args_init              K:func_handle                                     -> (int, ret)
+rt.kernel_args_init_by_user_mem  K:func_handle K:args_handle K:user_host_mem K:actual_args_size -> ret
+rt.kernel_args_get_mem_size      K:func_handle K:user_args_size                    -> (int, ret)
+rt.kernel_args_get_handle_mem_size K:func_handle                                     -> (int, ret)
+rt.kernel_args_append            K:args_handle K:param K:param_size                -> (int, ret)
+rt.kernel_args_append_place_holder K:args_handle                                     -> (int, ret)
+rt.kernel_args_get_place_holder_buffer K:args_handle K:param_handle K:data_size          -> (int, ret)
+rt.kernel_args_para_update       K:args_handle K:param_handle K:param K:param_size -> ret
+rt.kernel_args_finalize          K:args_handle                                     -> ret
+rt.launch_kernel_with_config     K:func_handle I:block_dim K:stream vlist:cfg K:args_handle K:reserve -> ret
 # --- acl.util (spec 3) ---
-util.bytes_to_ptr               O:data                                            -> int
+util.bytes_to_ptr               bytes:data                                        -> int
 util.ptr_to_bytes               K:ptr K:size                                      -> bytes
-util.numpy_to_ptr               O:array                                           -> int
-util.numpy_contiguous_to_ptr    O:array                                           -> obj
-util.ptr_to_numpy               K:ptr O:shape i:npy_type                          -> obj
-util.start_thread               O:fn O:args                                       -> obj
+util.numpy_to_ptr               ndarray:array                                     -> int
+util.numpy_contiguous_to_ptr    ndarray:array                                     -> obj
+util.ptr_to_numpy               K:ptr shape:shape i:npy_type                      -> obj
+util.start_thread               callable:fn O:args                                -> (int, ret)
 util.stop_thread                K:thread_id                                       -> int
 # --- acl.mdl: load / unload (spec 5.1) ---
 mdl.load_from_file              s:model_path                                      -> (int, ret)
@@ -192,7 +285,7 @@ mdl.load_from_file_with_mem     s:model_path K:work_ptr K:work_size K:weight_ptr
 mdl.load_from_mem_with_mem      K:model_ptr K:model_size K:work_ptr K:work_size K:weight_ptr K:weight_size -> (int, ret)
 mdl.query_size                  s:model_path                                      -> (int, int, ret)
 mdl.query_size_from_mem         K:model_ptr K:model_size                          -> (int, int, ret)
-mdl.create_config_handle                                                          -> handle
+mdl.create_config_handle        *                                                 -> handle
 mdl.destroy_config_handle       K:config_handle                                   -> ret
 mdl.set_config_opt              K:config_handle i:attr O:value                    -> ret
 mdl.load_with_config            K:config_handle                                   -> (int, ret)
@@ -203,7 +296,7 @@ mdl.bundle_get_model_num        I:bundle_id                                     
 mdl.bundle_get_model_id         I:bundle_id K:index                               -> (int, ret)
 mdl.bundle_unload               I:bundle_id                                       -> ret
 # --- acl.mdl: model description (spec 5.2) ---
-mdl.create_desc                                                                   -> handle
+mdl.create_desc                 *                                                 -> handle
 mdl.destroy_desc                K:model_desc                                      -> ret
 mdl.get_desc                    K:model_desc I:model_id                           -> ret
 mdl.get_desc_from_file          K:model_desc s:model_path                         -> ret
@@ -232,7 +325,7 @@ mdl.get_input_dynamic_gear_count K:model_desc K:index                           
 mdl.get_input_dynamic_dims      K:model_desc K:index K:gear_count                 -> (list?, ret)
 mdl.get_op_attr                 K:model_desc s:op_name s:attr                     -> str?
 # --- acl.mdl: datasets (spec 5.3) ---
-mdl.create_dataset                                                                -> handle
+mdl.create_dataset              *                                                 -> handle
 mdl.destroy_dataset             K:dataset                                         -> ret
 mdl.add_dataset_buffer          K:dataset K:data_buffer                           -> (handle, ret)
 mdl.get_dataset_num_buffers     K:dataset                                         -> int
@@ -242,9 +335,9 @@ mdl.get_dataset_tensor_desc     K:dataset K:index                               
 # --- acl.mdl: execution (spec 5.4) ---
 mdl.execute                     I:model_id K:input K:output                       -> ret
 mdl.execute_async               I:model_id K:input K:output K:stream              -> ret
-mdl.create_exec_config_handle                                                     -> handle
+mdl.create_exec_config_handle   *                                                 -> handle
 mdl.destroy_exec_config_handle  K:config_handle                                   -> ret
-mdl.set_exec_config_opt         K:config_handle i:attr K:value                    -> ret
+mdl.set_exec_config_opt         K:config_handle K:attr I:value                    -> ret
 mdl.execute_v2                  I:model_id K:input K:output K:stream K:config_handle -> ret
 # --- acl.mdl: dynamic batch / image size / dims (spec 5.5) ---
 mdl.set_dynamic_batch_size      I:model_id K:dataset K:index K:batch_size         -> ret
@@ -270,12 +363,12 @@ mdl.set_aipp_scf_params         K:aipp b:switch i:in_w i:in_h i:out_w i:out_h K:
 mdl.set_input_aipp              I:model_id K:dataset K:index K:aipp               -> ret
 mdl.set_aipp_by_input_index     I:model_id K:dataset K:index K:aipp               -> ret
 # --- acl.mdl: dump and misc (spec 5.7) ---
-mdl.init_dump                                                                     -> ret
-mdl.finalize_dump                                                                 -> ret
+mdl.init_dump                   *                                                 -> ret
+mdl.finalize_dump               *                                                 -> ret
 mdl.set_dump                    | s:config_path                                   -> ret
-mdl.dump_reg_callback           O:fn I:flag                                       -> ret
-mdl.dump_unreg_callback                                                           -> None
-mdl.create_and_get_op_desc      i:device_id I:stream_id I:task_id K:op_name_len   -> (str, handle, int, handle, int, ret)
+mdl.dump_reg_callback           O:fn i:flag                                       -> ret
+mdl.dump_unreg_callback         *                                                 -> None
+mdl.create_and_get_op_desc      I:device_id I:stream_id I:task_id K:op_name_len   -> (str, handle, int, handle, int, ret)
 mdl.load_from_file_with_q       s:model_path K:input_q_ptr K:input_q_num K:output_q_ptr K:output_q_num -> (int, ret)
 mdl.load_from_mem_with_q        K:model_ptr K:model_size K:input_q_ptr K:input_q_num K:output_q_ptr K:output_q_num -> (int, ret)
 """

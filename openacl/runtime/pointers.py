@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from openacl.errors import AclError
+from openacl.errors import AclError, ArgumentValueError
 from openacl.runtime.runtime import RUNTIME
 
 __all__ = ["bytes_address", "array_address", "contiguous_array_address", "read_bytes",
@@ -31,16 +31,12 @@ _TYPENUMS = {np.dtype(code).num: np.dtype(code) for code in np.typecodes["All"]
 
 
 def bytes_address(data) -> int:
-    if type(data) is not bytes:
-        raise ValueError("needs an byte as argument")
     address = id(data) + _BYTES_OFFSET
     RUNTIME.memory.borrowed.remember(address, len(data), data)
     return address
 
 
 def array_address(array) -> int:
-    if not isinstance(array, np.ndarray):
-        raise ValueError("needs a numpy array as argument")
     warnings.warn("acl.util.numpy_to_ptr is deprecated: use acl.util.bytes_to_ptr",
                   DeprecationWarning, stacklevel=3)
     if not array.flags.c_contiguous:
@@ -51,8 +47,6 @@ def array_address(array) -> int:
 
 
 def contiguous_array_address(array) -> tuple[int, np.ndarray]:
-    if not isinstance(array, np.ndarray):
-        raise ValueError("needs a numpy array as argument")
     contiguous = np.ascontiguousarray(array)
     return _remember_array(contiguous), contiguous
 
@@ -69,11 +63,11 @@ def read_bytes(address: int, size: int) -> bytes:
     if size == 0:
         return b""
     if address == 0:
-        raise ValueError("acl.util.ptr_to_bytes: the pointer is NULL (0)")
+        raise ArgumentValueError("acl.util.ptr_to_bytes: the pointer is NULL (0)")
     try:
         size = RUNTIME.memory.host_access(address, size, "acl.util.ptr_to_bytes", write=False)
     except AclError as error:
-        raise ValueError(f"acl.util.ptr_to_bytes: {error.message}") from None
+        raise ArgumentValueError(f"acl.util.ptr_to_bytes: {error.message}") from None
     return ctypes.string_at(address, size)
 
 
@@ -81,25 +75,23 @@ def dtype_of_typenum(typenum: int) -> np.dtype:
     try:
         return _TYPENUMS[typenum]
     except KeyError:
-        raise ValueError(f"acl.util.ptr_to_numpy: {typenum} is not a NumPy type number "
+        raise ArgumentValueError(f"acl.util.ptr_to_numpy: {typenum} is not a NumPy type number "
                          f"(e.g. 11 float32, 23 float16, 5 int32)") from None
 
 
 def wrap_as_array(address: int, shape, typenum: int) -> np.ndarray:
     """Wrap memory at ``address`` as a writeable array, without copy and without ownership."""
-    if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
-        raise ValueError("acl.util.ptr_to_numpy: shape must be a tuple of ints")
     if any(d < 0 for d in shape):
-        raise ValueError(f"acl.util.ptr_to_numpy: negative dimension in {shape}")
+        raise ArgumentValueError(f"acl.util.ptr_to_numpy: negative dimension in {shape}")
     dtype = dtype_of_typenum(typenum)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes == 0:
         return np.empty(shape, dtype)
     if address == 0:
-        raise ValueError("acl.util.ptr_to_numpy: the pointer is NULL (0)")
+        raise ArgumentValueError("acl.util.ptr_to_numpy: the pointer is NULL (0)")
     try:
         RUNTIME.memory.host_access(address, nbytes, "acl.util.ptr_to_numpy", write=True)
     except AclError as error:
-        raise ValueError(f"acl.util.ptr_to_numpy: {error.message}") from None
+        raise ArgumentValueError(f"acl.util.ptr_to_numpy: {error.message}") from None
     raw = (ctypes.c_char * nbytes).from_address(address)
     return np.frombuffer(raw, dtype).reshape(shape)

@@ -69,8 +69,6 @@ class Reports:
         self._drop(queue, stream)
 
     def launch(self, function, user_data, block_type: int, stream) -> None:
-        if not callable(function):
-            raise TypeError("acl.rt.launch_callback: the callback must be callable")
         if block_type not in (ACL_CALLBACK_NO_BLOCK, ACL_CALLBACK_BLOCK):
             raise InvalidParam(f"block type {block_type} is invalid: expected 0 (no block) or "
                                f"1 (block)")

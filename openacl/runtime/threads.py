@@ -36,15 +36,13 @@ class _AppThread(threading.Thread):
             traceback.print_exc()
 
 
-def start_thread(function, argument) -> tuple[int, int]:
-    """Start ``function(argument)`` (``function()`` if argument is None); return (id, 0)."""
-    if not callable(function):
-        raise TypeError("acl.util.start_thread: the first argument must be callable")
+def start_thread(function, argument) -> int:
+    """Start ``function(argument)`` (``function()`` if argument is None); return its id."""
     thread = _AppThread(function, argument)
     thread.start()
     with _lock:
         _threads[thread.ident] = thread
-    return thread.ident, 0
+    return thread.ident
 
 
 def stop_thread(thread_id: int) -> int:

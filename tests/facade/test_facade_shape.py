@@ -17,7 +17,7 @@ def test_every_table_call_exists_in_its_module():
     import acl.util
 
     modules = {"acl": acl, "rt": acl.rt, "mdl": acl.mdl, "util": acl.util}
-    assert len(CALLS) == 237
+    assert len(CALLS) == 322
     for call in CALLS:
         assert callable(getattr(modules[call.module], call.name)), call.qualname
     assert "bytes_to_ptr" in dir(acl.util)           # samples feature-test this way
@@ -47,14 +47,17 @@ def test_wrongly_typed_integer_arguments(bad):
 
 
 def test_signed_and_unsigned_conversions(context):
-    with pytest.raises(OverflowError):
-        acl.rt.set_device(2 ** 31)                 # "i" is range-checked
+    # "i" is range-checked; pyACL's CHECK_NULL turns CPython's OverflowError into TypeError.
+    with pytest.raises(TypeError, match="args parse failed"):
+        acl.rt.set_device(2 ** 31)
     # "k"/"K" are masked: -1 becomes 2**64 - 1, an impossible size.
     assert acl.rt.malloc(-1, 0) == (0, 207001)
     import numpy as np
 
-    ptr, ret = acl.rt.malloc(np.int64(64), np.uint32(0))   # __index__ objects are ints
+    ptr, ret = acl.rt.malloc(64, np.int32(0))      # "i" takes __index__ objects
     assert ret == 0 and acl.rt.free(ptr) == 0
+    with pytest.raises(TypeError, match="args parse failed"):
+        acl.rt.malloc(np.int64(64), 0)             # "k" demands a real int (PyLong_Check)
     assert acl.rt.free(True) == 107000              # bool is an int, as in C
 
 
@@ -76,7 +79,7 @@ def test_coverage_command_reports_every_module():
                          text=True, check=True).stdout
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
     assert set(lines) == {"acl", "acl.rt", "acl.mdl", "acl.util", "total"}
-    assert lines["acl.util"] == "7/7" and lines["total"].endswith("/237")
+    assert lines["acl.util"] == "7/7" and lines["total"].endswith("/322")
 
 
 def test_constants_are_exported_by_name_for_new_code():

@@ -410,7 +410,7 @@ def test_dynamic_aipp_misuse(context, tmp_path):
         assert acl.mdl.set_aipp_dtc_pixel_mean(aipp, 256, 0, 0, 0, 0) == 100000
         assert acl.mdl.set_aipp_rbuv_swap_switch(aipp, 2) == 100000
         assert acl.mdl.set_aipp_csc_params(aipp, 1, -32700, *[0] * 8, 0, 0, 0, 0, 0, 0) == 100000
-        with pytest.raises(OverflowError):
+        with pytest.raises(TypeError, match="args parse failed"):
             acl.mdl.set_aipp_csc_params(aipp, 1, 40000, *[0] * 8, 0, 0, 0, 0, 0, 0)
         with pytest.raises(TypeError):
             acl.mdl.set_aipp_crop_params(aipp, 1, 0, 0, 8, 6)
