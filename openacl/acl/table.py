@@ -180,8 +180,8 @@ rt.get_stream_id_from_exception_info   K:info                                   
 rt.get_thread_id_from_exception_info   K:info                                     -> int
 rt.get_device_id_from_exception_info   K:info                                     -> int
 rt.get_thread_last_task_id      *                                                 -> (int, ret)
-rt.peek_at_last_error           | i:level                                         -> ret
-rt.get_last_error               | i:level                                         -> ret
+rt.peek_at_last_error           i:level                                           -> ret
+rt.get_last_error               i:level                                           -> ret
 rt.set_op_wait_timeout          I:timeout                                         -> ret
 rt.set_op_execute_time_out      I:timeout                                         -> ret
 # --- acl.rt: calls openacl parses but does not implement (notify, IPC, kernels, limits) ---
