@@ -7,6 +7,7 @@ from openacl.errors import ArgumentTypeError, InvalidParam
 from openacl.model.dataset import DataBuffer, TensorDesc
 from openacl.model.dtypes import acl_size
 from openacl.runtime.handles import handles
+from openacl.runtime.pointers import host_bytes
 
 _MAX_RANGE_NUM = 4096
 
@@ -198,9 +199,7 @@ def set_tensor_const(tensor_desc, data_ptr, size):
     desc = _desc(tensor_desc)
     if data_ptr == 0 or size == 0:
         raise InvalidParam("constant data pointer and size must be non-zero")
-    from openacl.runtime.pointers import read_bytes
-
-    desc.const_data = read_bytes(data_ptr, size)
+    desc.const_data = host_bytes(data_ptr, size, "acl.set_tensor_const")
 
 
 @implements("acl.set_tensor_place_ment")

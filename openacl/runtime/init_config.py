@@ -75,7 +75,7 @@ def _default_device(data: dict) -> int | None:
         return None
     value = section.get("default_device") if isinstance(section, dict) else None
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+    if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
         raise AclError('"defaultDevice" must look like {"default_device": "0"}, not '
                        f"{json.dumps(section)}", ErrorCode.ACL_ERROR_FAILURE)
     return int(text)

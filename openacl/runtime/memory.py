@@ -8,8 +8,14 @@ Every pointer handed to the runtime is resolved here before a byte moves:
   past the object's end are refused (they would corrupt the interpreter's heap); reads past
   its end are clamped to what the object holds (a Huawei sample copies 4x more bytes than
   its source has), with a warning, or refused in strict mode;
-* anything else is host memory the runtime cannot see (ctypes, another library): accepted,
-  as real pyACL accepts it.
+* anything else is host memory the runtime cannot see (ctypes, another library): accepted
+  as real pyACL accepts it, once the process's mappings show the range is really there
+  with the access asked for (``openacl.runtime.mapped``), so a garbage address is refused
+  with a code instead of crashing the interpreter.
+
+Borrowed extents belong to the process, not to one ``acl.init``: they survive
+``acl.finalize`` (a ``bytes`` object made before finalize is still a ``bytes`` object
+after the next init, and writing past it would still corrupt the heap).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import threading
 
 from openacl.errors import MemoryAllocation, RuntimeParamInvalid, report_fidelity
 from openacl.runtime.arena import ALIGNMENT, Arena
+from openacl.runtime.mapped import inaccessible
 
 __all__ = ["Allocation", "Memory", "BorrowedObjects", "DEVICE", "HOST"]
 
@@ -174,7 +181,6 @@ class Memory:
             self.generation += 1
         for arena in self.arenas:
             arena.reset()
-        self.borrowed.clear()
         return leaked
 
     def live(self) -> list[Allocation]:
@@ -221,7 +227,12 @@ class Memory:
                         f"{address + count - allocation.end} bytes")
                 return count
         extent = self.borrowed.find(address)
-        if extent is None or address + count <= extent[1]:
+        if extent is None:
+            problem = inaccessible(address, count, write)
+            if problem is not None:
+                raise RuntimeParamInvalid(f"{role}: {problem}; nothing was moved")
+            return count
+        if address + count <= extent[1]:
             return count
         holds = extent[1] - address
         if write or not clamp_reads:

@@ -16,7 +16,7 @@ import numpy as np
 from openacl.errors import AclError, ArgumentValueError
 from openacl.runtime.runtime import RUNTIME
 
-__all__ = ["bytes_address", "array_address", "contiguous_array_address", "read_bytes",
+__all__ = ["host_bytes", "bytes_address", "array_address", "contiguous_array_address", "read_bytes",
            "wrap_as_array", "dtype_of_typenum"]
 
 
@@ -59,16 +59,24 @@ def _remember_array(array: np.ndarray) -> int:
     return address
 
 
+def host_bytes(address: int, size: int, call: str) -> bytes:
+    """Copy ``size`` bytes the host can read at ``address``; AclError (107000) if it cannot."""
+    if size == 0:
+        return b""
+    size = RUNTIME.memory.host_access(address, size, call, write=False)
+    return ctypes.string_at(address, size)
+
+
 def read_bytes(address: int, size: int) -> bytes:
+    """``acl.util.ptr_to_bytes``: the binding answers a bad pointer with ValueError."""
     if size == 0:
         return b""
     if address == 0:
         raise ArgumentValueError("acl.util.ptr_to_bytes: the pointer is NULL (0)")
     try:
-        size = RUNTIME.memory.host_access(address, size, "acl.util.ptr_to_bytes", write=False)
+        return host_bytes(address, size, "acl.util.ptr_to_bytes")
     except AclError as error:
         raise ArgumentValueError(f"acl.util.ptr_to_bytes: {error.message}") from None
-    return ctypes.string_at(address, size)
 
 
 def dtype_of_typenum(typenum: int) -> np.dtype:

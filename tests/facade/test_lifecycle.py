@@ -61,6 +61,7 @@ def test_init_reads_a_valid_config(tmp_path):
     ('{"dump": {"dump_list": [{"model_name": "m"}]}}', ACL_ERROR_INVALID_DUMP_CONFIG),
     ('{"profiler": {"switch": "maybe"}}', ACL_ERROR_INVALID_PROFILING_CONFIG),
     ('{"defaultDevice": {"default_device": "01"}}', ACL_ERROR_FAILURE),
+    ('{"defaultDevice": {"default_device": "\u0660"}}', ACL_ERROR_FAILURE),   # Arabic-Indic 0
 ])
 def test_init_rejects_a_bad_config_and_stays_usable(tmp_path, text, code):
     assert acl.init(_write(tmp_path, text)) == code

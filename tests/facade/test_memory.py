@@ -1,6 +1,7 @@
 """Device and host memory, copies and fills, written like pyACL programs."""
 
 import ctypes
+import mmap
 import warnings
 
 import numpy as np
@@ -203,6 +204,76 @@ def test_foreign_host_memory_is_accepted(context):
     assert acl.rt.memcpy(acl.util.bytes_to_ptr(out), 8, device, 8, 2) == ACL_SUCCESS
     assert out == b"foreign!"
     assert acl.rt.free(device) == ACL_SUCCESS
+
+
+def _unmapped_address(size: int) -> int:
+    """An address that was this process's memory a moment ago and is not any more."""
+    region = mmap.mmap(-1, size)
+    address = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    region.close()
+    return address
+
+
+def test_unmapped_host_memory_is_refused_not_a_crash(context):
+    device, _ = acl.rt.malloc(4096, 0)
+    gone = _unmapped_address(1 << 20)
+    for dst, src, kind in ((device, gone, 1), (gone, device, 2), (gone + 64, gone, 0)):
+        assert acl.rt.memcpy(dst, 4096, src, 4096, kind) == ACL_ERROR_RT_PARAM_INVALID
+        assert "not mapped memory of this process" in acl.get_recent_err_msg()
+    assert acl.rt.memcpy(device, 4096, 0x10, 4096, 1) == ACL_ERROR_RT_PARAM_INVALID
+    assert "not a valid host address" in acl.get_recent_err_msg()
+    with pytest.raises(ValueError, match="not mapped"):
+        acl.util.ptr_to_bytes(gone, 16)
+    # A range that starts in live memory and runs into an unmapped page is refused whole.
+    page = mmap.PAGESIZE
+    region = mmap.mmap(-1, 2 * page)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    libc = ctypes.CDLL(None)
+    libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+    assert libc.munmap(start + page, page) == 0
+    assert acl.rt.memcpy(device, 4096, start + page - 64, 128, 1) == ACL_ERROR_RT_PARAM_INVALID
+    assert acl.rt.memcpy(device, 4096, start + page - 64, 64, 1) == ACL_SUCCESS
+    assert acl.rt.free(device) == ACL_SUCCESS
+
+
+def test_read_only_host_memory_can_be_read_not_written(context):
+    device, _ = acl.rt.malloc(64, 0)
+    assert acl.rt.memset(device, 64, 0x11, 64) == ACL_SUCCESS
+    region = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ)
+    view = np.frombuffer(region, np.uint8)
+    address = view.__array_interface__["data"][0]
+    assert acl.rt.memcpy(address, 64, device, 64, 2) == ACL_ERROR_RT_PARAM_INVALID
+    assert "not writable memory" in acl.get_recent_err_msg()
+    assert acl.rt.memcpy(device, 64, address, 64, 1) == ACL_SUCCESS     # zeros read in
+    out = bytes(64)
+    assert acl.rt.memcpy(acl.util.bytes_to_ptr(out), 64, device, 64, 2) == ACL_SUCCESS
+    assert out == bytes(64)
+    del view
+    region.close()
+    assert acl.rt.free(device) == ACL_SUCCESS
+
+
+def test_host_object_extents_survive_finalize_and_init():
+    before = bytes(16)
+    before_ptr = acl.util.bytes_to_ptr(before)
+    array = np.zeros(4, np.float32)
+    array_ptr = acl.util.numpy_contiguous_to_ptr(array)[0]
+    for _ in range(2):                  # the extents were taken before this init
+        assert acl.init() == ACL_SUCCESS
+        assert acl.rt.set_device(0) == ACL_SUCCESS
+        device, _ = acl.rt.malloc(1024, 0)
+        assert acl.rt.memset(device, 1024, 0x5A, 1024) == ACL_SUCCESS
+        # Writes past the old objects are still refused; reads past them still clamped.
+        assert acl.rt.memcpy(before_ptr, 1024, device, 1024, 2) == ACL_ERROR_RT_PARAM_INVALID
+        assert "past the end of the host object" in acl.get_recent_err_msg()
+        assert before == bytes(16)
+        with pytest.warns(FidelityWarning, match="holds only 16 bytes"):
+            assert acl.rt.memcpy(device, 64, array_ptr, 64, 1) == ACL_SUCCESS
+        assert acl.rt.memcpy(before_ptr, 16, device, 16, 2) == ACL_SUCCESS
+        assert before == bytes(16)      # the clamped read moved the array's 16 zero bytes
+        assert acl.rt.free(device) == ACL_SUCCESS
+        assert acl.rt.reset_device(0) == ACL_SUCCESS
+        assert acl.finalize() == ACL_SUCCESS
 
 
 def test_memset_fills_the_low_byte_and_checks(context):

@@ -99,6 +99,17 @@ def test_tensor_desc_family():
     assert acl.get_tensor_desc_type(desc) == -1 and acl.get_tensor_desc_num_dims(desc) == 0
 
 
+def test_set_tensor_const_checks_the_pointer(context):
+    desc = acl.create_tensor_desc(ACL_INT64, [4], ACL_FORMAT_ND)
+    freed, _ = acl.rt.malloc(64, 0)
+    assert acl.rt.free(freed) == ACL_SUCCESS
+    assert acl.set_tensor_const(desc, freed, 32) == 107000          # a code, not ValueError
+    assert "not in any live allocation" in acl.get_recent_err_msg()
+    assert acl.set_tensor_const(desc, 0x10, 32) == 107000
+    assert acl.set_tensor_const(desc, 0, 32) == 100000
+    acl.destroy_tensor_desc(desc)
+
+
 def test_tensor_desc_edge_cases():
     with pytest.raises(TypeError):
         acl.create_tensor_desc(ACL_FLOAT, (1, 2), ACL_FORMAT_ND)   # dims must be a list
