@@ -19,12 +19,16 @@ import onnx
 from openacl.constants import ACL_DYNAMIC_AIPP_NAME, ACL_DYNAMIC_TENSOR_NAME
 from openacl.constants import DataType as D
 from openacl.constants import Format as F
-from openacl.model.dtypes import acl_from_onnx, acl_size, format_from_name, numpy_from_acl
+from openacl.errors import GeParamInvalid
+from openacl.model.dtypes import (acl_from_onnx, acl_size, engine_type, format_from_name,
+                                  numpy_from_acl, unbindable)
 from openacl.model.aipp import AippConfig, image_bytes
 from openacl.model.aipp_dynamic import data_size as aipp_data_size
 from openacl.model.om import OfflineModel
 
 __all__ = ["TensorInfo", "Gears", "ModelDescription", "describe"]
+
+_SIZE_LIMIT = 2**63        # bytes: size_t sizes beyond int64 describe no real tensor
 
 
 @dataclass
@@ -41,6 +45,15 @@ class TensorInfo:
     @property
     def dtype(self) -> np.dtype:
         return numpy_from_acl(self.data_type)
+
+    @property
+    def engine_type(self):
+        """What the engine binds: the numpy dtype, or the ONNX type for bfloat16."""
+        return engine_type(self.data_type)
+
+    @property
+    def itemsize(self) -> int:
+        return acl_size(self.data_type)
 
     @property
     def dims_v2(self) -> list[int]:
@@ -164,6 +177,10 @@ def describe(model: OfflineModel) -> ModelDescription:
         outputs.append(TensorInfo(value.name, dims, data_type,
                                   F.ACL_FORMAT_NCHW if len(dims) == 4 else F.ACL_FORMAT_ND, 0))
 
+    for kind, tensors in (("input", inputs), ("output", outputs)):
+        for tensor in tensors:
+            _check_bindable(kind, tensor, model.origin)
+
     if gears is not None:
         _fill_gear_shapes(model, gears, inputs, outputs)
         count = len(gears.values[0])
@@ -174,6 +191,14 @@ def describe(model: OfflineModel) -> ModelDescription:
     else:
         _fill_static_sizes(model, inputs, outputs)
     return ModelDescription(inputs, outputs, gears, record)
+
+
+def _check_bindable(kind: str, tensor: TensorInfo, origin: str) -> None:
+    """Refuse, at load, a tensor no program could give a buffer for (145000, naming it)."""
+    why = unbindable(tensor.data_type)
+    if why is not None:
+        raise GeParamInvalid(f"model {origin}: {kind} {tensor.name!r} is {why}; openacl "
+                             f"refuses such models at load")
 
 
 def _aipp_input(name: str, config: AippConfig) -> TensorInfo:
@@ -207,13 +232,22 @@ def _source_hw(config: AippConfig, network_hw) -> tuple[int, int]:
 
 def _dims(value: onnx.ValueInfoProto) -> list[int]:
     shape = value.type.tensor_type.shape
-    return [d.dim_value if d.HasField("dim_value") else -1 for d in shape.dim]
+    dims = [d.dim_value if d.HasField("dim_value") else -1 for d in shape.dim]
+    if any(d.HasField("dim_value") and d.dim_value < 0 for d in shape.dim):
+        raise GeParamInvalid(f"tensor {value.name!r} of the graph has negative dims "
+                             f"{[d.dim_value for d in shape.dim]}; ONNX sizes are >= 0")
+    return dims
 
 
 def _size(dims, data_type) -> int:
     if any(d < 0 for d in dims):
         return 0
-    return math.prod(dims) * acl_size(data_type)
+    size = math.prod(dims) * acl_size(data_type)
+    if size >= _SIZE_LIMIT:
+        raise GeParamInvalid(f"a tensor of dims {list(dims)} needs {size} bytes, more than "
+                             f"any device can hold (the model is corrupt or its gears or "
+                             f"ranges are wrong)")
+    return size
 
 
 def _gears(table) -> Gears:
@@ -295,21 +329,36 @@ def infer_output_shapes(model: OfflineModel, input_shapes: dict[str, tuple],
         shapes = [(-1,)] * len(proto.graph.output)
     if all(-1 not in s for s in shapes) or not probe:
         return shapes
-    return _probe_output_shapes(proto, input_shapes)
+    return _probe_output_shapes(proto, input_shapes, model.origin)
 
 
-def _probe_output_shapes(proto: onnx.ModelProto, input_shapes: dict[str, tuple]) -> list[tuple]:
+def _probe_output_shapes(proto: onnx.ModelProto, input_shapes: dict[str, tuple],
+                         origin: str) -> list[tuple]:
     """Run the engine once on zero-filled inputs and read the output shapes."""
     from openacl.engines import get_engine
 
-    session = get_engine().load(proto.SerializeToString())
-    binding = session.new_binding()
-    zeros = [np.zeros(input_shapes[spec.name], spec.dtype) for spec in session.inputs]
-    for spec, array in zip(session.inputs, zeros):
-        binding.bind_input(spec.name, spec.dtype, array.shape, array.ctypes.data)
-    for spec in session.outputs:
-        binding.bind_output_to_engine(spec.name)
-    session.run(binding)
-    shapes = [tuple(array.shape) for array in binding.engine_outputs()]
-    session.close()
+    types = {value.name: acl_from_onnx(value.type.tensor_type.elem_type)
+             for value in proto.graph.input}
+    try:
+        session = get_engine().load(proto.SerializeToString())
+        binding = session.new_binding()
+        zeros = []                    # kept alive while bound: the engine reads them
+        for spec in session.inputs:
+            shape, data_type = input_shapes[spec.name], types[spec.name]
+            zeros.append(np.zeros(math.prod(shape) * acl_size(data_type), np.uint8))
+            binding.bind_input(spec.name, engine_type(data_type), shape, zeros[-1].ctypes.data)
+        for spec in session.outputs:
+            binding.bind_output_to_engine(spec.name)
+        session.run(binding)
+        shapes = [tuple(array.shape) for array in binding.engine_outputs()]
+        session.close()
+    except Exception as error:  # noqa: BLE001 - any engine failure: the model cannot be run
+        raise GeParamInvalid(f"model {origin}: the engine cannot run it on "
+                             f"zeros of shapes {input_shapes} to find its output shapes: "
+                             f"{type(error).__name__}: {_first_line(error)}") from None
     return shapes
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

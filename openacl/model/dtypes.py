@@ -9,7 +9,7 @@ from openacl.constants import DataType as D
 from openacl.constants import Format as F
 
 __all__ = ["acl_size", "acl_from_onnx", "onnx_from_acl", "numpy_from_acl", "acl_from_numpy",
-           "FORMAT_NAMES", "format_from_name"]
+           "engine_type", "unbindable", "FORMAT_NAMES", "format_from_name"]
 
 _ONNX_TO_ACL = {
     TensorProto.FLOAT: D.ACL_FLOAT, TensorProto.FLOAT16: D.ACL_FLOAT16,
@@ -60,6 +60,25 @@ def onnx_from_acl(data_type: int) -> int:
 
 def numpy_from_acl(data_type: int) -> np.dtype:
     return np.dtype(_ACL_TO_NUMPY[data_type])
+
+
+def engine_type(data_type: int):
+    """What an engine binding takes for a tensor of this aclDataType: its numpy dtype, or,
+    for bfloat16 (numpy has none), the ONNX element type, which onnxruntime's IOBinding takes
+    too. ACL_BF16 buffers hold raw 2-byte bfloat16 values, as on an NPU."""
+    if data_type == D.ACL_BF16:
+        return int(TensorProto.BFLOAT16)
+    return numpy_from_acl(data_type)
+
+
+def unbindable(data_type: int) -> str | None:
+    """Why a model input or output of this aclDataType cannot be bound (None: it can)."""
+    if data_type == D.ACL_STRING:
+        return ("a string tensor (ACL_STRING): model buffers hold fixed-size elements, and "
+                "ACL_STRING has none (acl.data_type_size gives 0)")
+    if data_type != D.ACL_BF16 and data_type not in _ACL_TO_NUMPY:
+        return "of an element type that has no aclDataType openacl can bind"
+    return None
 
 
 def acl_from_numpy(dtype) -> int:

@@ -136,7 +136,7 @@ class Executor:
             else:
                 address = self._checked(buffer, need, f"input {index} ({tensor.name!r})",
                                         write=False, size_checked=description.gears is None)
-            binding.bind_input(tensor.name, tensor.dtype, shape, address)
+            binding.bind_input(tensor.name, tensor.engine_type, shape, address)
             bound_inputs.append((tensor.name, shape))
         bound_outputs = []
         for index, tensor in enumerate(description.outputs):
@@ -149,7 +149,7 @@ class Executor:
                 buffer.update(allocation.address, tensor.size or need)
             address = self._checked(buffer, need, f"output {index} ({tensor.name!r})",
                                     write=True, size_checked=description.gears is None)
-            binding.bind_output(tensor.name, tensor.dtype, shape, address)
+            binding.bind_output(tensor.name, tensor.engine_type, shape, address)
             bound_outputs.append((tensor.name, shape))
         stamp = self.stamp(inputs, outputs)
         run = self.session.runner(binding)
@@ -231,7 +231,7 @@ def _nbytes(shape, tensor) -> int:
     count = 1
     for d in shape:
         count *= d
-    return count * tensor.dtype.itemsize
+    return count * tensor.itemsize
 
 
 def _with_aipp_refresh(run, feeds):

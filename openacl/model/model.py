@@ -13,7 +13,7 @@ import threading
 import onnx
 
 from openacl.constants import ErrorCode
-from openacl.errors import AclError, ModelContextMismatch, ModelIdInvalid
+from openacl.errors import AclError, GeParamInvalid, ModelContextMismatch, ModelIdInvalid
 from openacl.engines import get_engine
 from openacl.model.description import ModelDescription, describe, infer_output_shapes
 from openacl.model.executor import Executor
@@ -35,8 +35,10 @@ class LoadedModel:
         try:
             self.session = get_engine().load(offline.data)
         except Exception as error:  # noqa: BLE001 - the engine's refusal is a load failure
-            raise AclError(f"the engine cannot load model {offline.origin}: {error}",
-                           ErrorCode.ACL_ERROR_GE_LOAD_MODEL) from None
+            # A graph the engine refuses (type errors, unknown operators) is a bad model
+            # file: 145000, as for any other defect of the file (docs/fidelity.md).
+            raise GeParamInvalid(f"the engine cannot load model {offline.origin}: "
+                                 f"{error}") from None
         label = f"model {model_id}"
         if self.description.has_run_time_shapes:
             self.executor = RangedExecutor(self.session, self.description, label,
@@ -127,26 +129,40 @@ def query_sizes(offline: OfflineModel) -> tuple[int, int]:
     Work memory is estimated as every intermediate tensor of the graph at once (an upper
     bound of what an engine keeps alive), with the inputs and outputs.
     """
+    description = describe(offline)              # refuses what no program could load
     graph = offline.proto.graph
-    weights = sum(_tensor_bytes(init) for init in graph.initializer)
+    weights = 0
+    for tensor in graph.initializer:
+        if any(d < 0 for d in tensor.dims):
+            raise GeParamInvalid(f"model {offline.origin}: weight {tensor.name!r} has negative "
+                                 f"dims {list(tensor.dims)}")
+        weights += math.prod(tensor.dims) * _itemsize(tensor.data_type, tensor.name)
     try:
         inferred = onnx.shape_inference.infer_shapes(offline.proto, strict_mode=False)
         values = list(inferred.graph.value_info) + list(inferred.graph.output)
     except Exception:  # noqa: BLE001 - an estimate without inference is still an estimate
         values = list(graph.output)
-    description = describe(offline)
     work = sum(t.size for t in description.inputs)
     for value in values:
         dims = [d.dim_value for d in value.type.tensor_type.shape.dim]
         if dims and all(d > 0 for d in dims):
-            work += math.prod(dims) * onnx.helper.tensor_dtype_to_np_dtype(
-                value.type.tensor_type.elem_type).itemsize
+            work += math.prod(dims) * _itemsize(value.type.tensor_type.elem_type, value.name)
+    for what, size in (("work", work), ("weight", weights)):
+        if size >= _SIZE_LIMIT:
+            raise GeParamInvalid(f"model {offline.origin} needs {size} bytes of {what} memory, "
+                                 f"more than any device holds: its shapes are corrupt")
     return _round_up(max(work, 64)), _round_up(weights)
 
 
-def _tensor_bytes(tensor: onnx.TensorProto) -> int:
-    count = math.prod(tensor.dims) if tensor.dims else 1
-    return count * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+_SIZE_LIMIT = 2**63        # bytes: acl.mdl.query_size answers size_t values
+
+
+def _itemsize(elem_type: int, name: str) -> int:
+    try:
+        return onnx.helper.tensor_dtype_to_np_dtype(elem_type).itemsize
+    except KeyError:
+        raise GeParamInvalid(f"tensor {name!r} has ONNX element type {elem_type}, which ONNX "
+                             f"does not define") from None
 
 
 def _round_up(size: int) -> int:

@@ -81,7 +81,7 @@ class RangedExecutor(Executor):
             address = self._checked(inputs.buffers[index], _nbytes(shape, tensor),
                                     f"input {index} ({tensor.name!r})", write=False,
                                     size_checked=False)
-            binding.bind_input(tensor.name, tensor.dtype, shape, address)
+            binding.bind_input(tensor.name, tensor.engine_type, shape, address)
         key = tuple(shapes.values())
         if key not in self._inferred:
             try:
@@ -100,7 +100,7 @@ class RangedExecutor(Executor):
                 address = self._checked(buffer, _nbytes(shape, tensor),
                                         f"output {index} ({tensor.name!r})", write=True,
                                         size_checked=False)
-                binding.bind_output(tensor.name, tensor.dtype, tuple(shape), address)
+                binding.bind_output(tensor.name, tensor.engine_type, tuple(shape), address)
                 bound_outputs.append((tensor.name, list(shape)))
         else:
             for tensor in self.description.outputs:

@@ -54,6 +54,29 @@ class GearTable:
     input_dims: dict[str, list[int]]
     input_order: list[str]
 
+    def check_graph(self, inputs: dict, aipp_inputs: set) -> None:
+        """Every data input is geared (once), with the graph's rank and fixed axes."""
+        missing = [name for name in inputs if name not in self.input_dims]
+        if missing:
+            raise RecordError(f"dynamic.input_dims does not describe graph input(s) "
+                              f"{_short(missing)}; a gear model describes every input")
+        _known_names("dynamic.input_dims", self.input_dims, inputs)
+        if sorted(self.input_order) != sorted(inputs):
+            raise RecordError(f"dynamic.input_order is {_short(self.input_order)}; every graph "
+                              f"input once ({_short(list(inputs))}) was expected")
+        for name, dims in self.input_dims.items():
+            graph = inputs[name]
+            where = f"dynamic.input_dims[{name!r}]"
+            if name in aipp_inputs or graph is None:
+                continue                 # an AIPP input: the graph takes the raw image
+            if len(dims) != len(graph):
+                raise RecordError(f"{where} has {len(dims)} axes; the graph input has "
+                                  f"{len(graph)}")
+            for axis, (dim, fixed) in enumerate(zip(dims, graph)):
+                if fixed is not None and dim != fixed:
+                    raise RecordError(f"{where}[{axis}] is {dim}, but the graph fixes that "
+                                      f"axis at {fixed}")
+
 
 @dataclass
 class ModelRecord:
@@ -133,7 +156,55 @@ class ModelRecord:
                     record.aipp[name] = AippConfig.from_json(value)
                 except AippRecordError as error:
                     raise RecordError(f"aipp[{name!r}]: {error}") from None
+        if record.dynamic is not None and record.shape_range is not None:
+            raise RecordError("dynamic and shape_range are both set; a model has gears or "
+                              "shape ranges, not both")
         return record
+
+    # ------------------------------------------------------------------ the graph
+    def check_graph(self, inputs: dict, outputs: list) -> None:
+        """Check the record against its graph (raises RecordError naming the field).
+
+        ``inputs``: the graph's inputs without weights, name -> dims (an int per fixed axis,
+        None per free axis; None for an unknown shape); ``outputs``: the output names.
+        Everything the executor will look up by name must exist, with the graph's rank, and
+        the record must not fix an axis the graph fixes otherwise.
+        """
+        hidden = {name for config in (self.aipp or {}).values()
+                  for name in config.parameter_inputs}
+        for where, names, known in (("input_order", self.input_order, inputs),
+                                    ("inputs", self.inputs, inputs),
+                                    ("aipp", self.aipp or {}, inputs),
+                                    ("output_order", self.output_order, outputs),
+                                    ("outputs", self.outputs, outputs)):
+            _known_names(where, names, known)
+        for name, config in (self.aipp or {}).items():
+            _known_names(f"aipp[{name!r}].parameter_inputs", config.parameter_inputs, inputs)
+        data = {name: dims for name, dims in inputs.items() if name not in hidden}
+        _known_names("shape_range", self.shape_range or {}, data)
+        for name, ranges in (self.shape_range or {}).items():
+            _check_ranges(name, ranges, data[name])
+        if self.dynamic is not None:
+            self.dynamic.check_graph(data, set(self.aipp or {}))
+
+
+def _known_names(where: str, names, known) -> None:
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise RecordError(f"{where} names {_short(unknown)}, which the graph does not have "
+                          f"(it has {_short(list(known))})")
+
+
+def _check_ranges(name: str, ranges: list, dims) -> None:
+    where = f"shape_range[{name!r}]"
+    if dims is None:
+        return
+    if len(ranges) != len(dims):
+        raise RecordError(f"{where} has {len(ranges)} axes; the graph input has {len(dims)}")
+    for axis, ((low, high), dim) in enumerate(zip(ranges, dims)):
+        if dim is not None and (low != dim or high != dim):
+            raise RecordError(f"{where}[{axis}] is [{low}, {high}], but the graph fixes that "
+                              f"axis at {dim}")
 
 
 def _gear_table(value) -> GearTable:
@@ -149,11 +220,21 @@ def _gear_table(value) -> GearTable:
     input_dims = {name: _ints(dims, f"dynamic.input_dims[{name!r}]")
                   for name, dims in _mapping(value.get("input_dims"),
                                              "dynamic.input_dims").items()}
+    for name, dims in input_dims.items():
+        bad = next((d for d in dims if d != -1 and d <= 0), None)
+        if bad is not None:
+            raise RecordError(f"dynamic.input_dims[{name!r}] is {_short(dims)}; positive sizes "
+                              f"and -1 (a geared axis) were expected, not {bad}")
+        if kind == "hw" and dims.count(-1) not in (0, 2):
+            raise RecordError(f"dynamic.input_dims[{name!r}] is {_short(dims)}; a hw table "
+                              f"gears two axes (H and W) of an input, or none")
     order = _names(value.get("input_order"), "dynamic.input_order")
     missing = [name for name in order if name not in input_dims]
     if missing:
         raise RecordError(f"dynamic.input_order names {missing}, which dynamic.input_dims "
                           f"does not describe")
+    if len(set(order)) != len(order):
+        raise RecordError(f"dynamic.input_order names an input twice: {_short(order)}")
     minus = sum(d == -1 for name in order for d in input_dims[name])
     need = {"batch": 1, "hw": 2, "dims": minus}[kind]
     if len(gears[0]) != need or (kind != "dims" and minus == 0):
