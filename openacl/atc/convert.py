@@ -37,8 +37,10 @@ from openacl.atc.aipp_graph import insert_aipp
 from openacl.atc.errors import (AtcError, AtcWarning, empty_value, invalid_value, not_found,
                                 not_supported, required)
 from openacl.atc.options import AtcOptions, ignored_option_warnings, parse
-from openacl.atc.shapes import plan_inputs
+from openacl.atc.consistency import Skeleton
+from openacl.atc.shapes import GEAR_OPTIONS, plan_inputs
 from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_type
+from openacl.model.description import Gears
 from openacl.model.dtypes import acl_from_onnx
 from openacl.model.om import HUAWEI_OM_MAGIC, write_om
 from openacl.model.record import ModelRecord, RecordError
@@ -83,6 +85,8 @@ def convert(options, on_warning=None) -> str:
         log.info("outputs chosen by --out_nodes: %s", tensors)
 
     inputs = {value.name: value for value in edits.graph_inputs(graph)}
+    original_dims = {name: edits.input_dims(value) for name, value in inputs.items()}
+    skeleton = Skeleton(model)
     plan = plan_inputs({name: edits.input_dims(value) for name, value in inputs.items()},
                        input_shape=options.input_shape, input_format=options.input_format,
                        dynamic_batch_size=options.dynamic_batch_size,
@@ -96,6 +100,7 @@ def convert(options, on_warning=None) -> str:
         edits.set_dims(inputs[name], dims)
     if plan.dims:
         edits.refresh_shapes(model)
+    _check_shapes(options, plan, skeleton, original_dims)
 
     fp16 = parse_name_list(options.input_fp16_nodes) if options.input_fp16_nodes else []
     for name in fp16:
@@ -142,6 +147,49 @@ def convert(options, on_warning=None) -> str:
                             f"cannot write {path}: {error.strerror or error}") from None
     log.info("wrote %s", path)
     return path
+
+
+def _check_shapes(options, plan, skeleton: Skeleton, original_dims: dict) -> None:
+    """Refuse shapes the graph cannot take, at every shape the model will bind."""
+    for parameter, value, label, shapes in _shape_cases(options, plan):
+        found = skeleton.problem(shapes)
+        if found is None:
+            continue
+        if skeleton.problem(original_dims) is not None:       # the model as given is broken
+            raise _load_error(options.model, f"its graph is inconsistent: {found}")
+        raise invalid_value(value, parameter, f"{label} the graph is inconsistent: {found}")
+    if not plan.dims:
+        found = skeleton.problem(original_dims)
+        if found is not None:
+            raise _load_error(options.model, f"its graph is inconsistent: {found}")
+
+
+def _shape_cases(options, plan):
+    """(parameter, its value, what was bound, input shapes) for each shape to check."""
+    if plan.dynamic:
+        table = plan.dynamic
+        gears = Gears(table["kind"], [tuple(g) for g in table["gears"]], table["input_dims"],
+                      table["input_order"])
+        parameter = next(name for name, kind in GEAR_OPTIONS.items() if kind == table["kind"])
+        for gear in gears.values:
+            shapes = gears.shapes_for(gear)
+            yield parameter, getattr(options, parameter), f"at gear {list(gear)} " \
+                f"({_shapes_text(shapes)})", shapes
+    elif plan.shape_range:
+        parameter = "input_shape_range" if options.input_shape_range else "input_shape"
+        for end, pick in (("lower", lambda low, high: low),
+                          ("upper", lambda low, high: high if high >= 0 else max(low, 1))):
+            shapes = {name: [pick(low, high) for low, high in ranges]
+                      for name, ranges in plan.shape_range.items()}
+            yield parameter, getattr(options, parameter), f"at the {end} end of the ranges " \
+                f"({_shapes_text(shapes)})", shapes
+    elif plan.dims:
+        yield "input_shape", options.input_shape, f"with {_shapes_text(plan.dims)}", plan.dims
+
+
+def _shapes_text(shapes: dict) -> str:
+    return ", ".join(f"input [{name}] of shape [{','.join(str(d) for d in dims)}]"
+                     for name, dims in shapes.items())
 
 
 def _insert_aipp(model, options, inputs: dict, plan, fp16: list) -> dict:
