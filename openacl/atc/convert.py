@@ -18,6 +18,11 @@ gear options                ``dynamic`` (see :mod:`openacl.atc.shapes`)
 ``--soc_version`` etc.      ``soc_version``, ``framework``, ``source``, ``cmdline``
 ==========================  ==================================================================
 
+Before anything is written the graph is checked at every shape it will bind (each gear, both
+ends of each range): shapes it cannot take are refused with E10001 naming the option, the
+input and the inconsistency (:mod:`openacl.atc.consistency`). External weight files are read
+only from the model's folder (:mod:`openacl.model.external`); the .om holds them.
+
 The library raises :class:`~openacl.atc.errors.AtcError` and never prints; warnings go to the
 ``on_warning`` callback (default: :func:`warnings.warn`), detail to the ``openacl.atc`` logger.
 """
@@ -41,8 +46,9 @@ from openacl.atc.consistency import Skeleton
 from openacl.atc.shapes import GEAR_OPTIONS, plan_inputs
 from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_type
 from openacl.model.description import Gears
-from openacl.model.dtypes import acl_from_onnx
-from openacl.model.om import HUAWEI_OM_MAGIC, write_om
+from openacl.model.dtypes import acl_from_onnx, unbindable
+from openacl.model.external import ExternalDataError, load_external_data
+from openacl.model.om import HUAWEI_OM_MAGIC, undecodable_field, write_om
 from openacl.model.record import ModelRecord, RecordError
 
 __all__ = ["convert", "load_onnx", "check_framework", "output_path", "ONNX_FRAMEWORK"]
@@ -85,6 +91,7 @@ def convert(options, on_warning=None) -> str:
         log.info("outputs chosen by --out_nodes: %s", tensors)
 
     inputs = {value.name: value for value in edits.graph_inputs(graph)}
+    _check_types(inputs.values(), graph.output)
     original_dims = {name: edits.input_dims(value) for name, value in inputs.items()}
     skeleton = Skeleton(model)
     plan = plan_inputs({name: edits.input_dims(value) for name, value in inputs.items()},
@@ -147,6 +154,17 @@ def convert(options, on_warning=None) -> str:
                             f"cannot write {path}: {error.strerror or error}") from None
     log.info("wrote %s", path)
     return path
+
+
+def _check_types(inputs, outputs) -> None:
+    """Refuse tensors the runtime could never bind (a string input, say) now, not at load."""
+    for kind, values in (("input", inputs), ("output", outputs)):
+        for value in values:
+            why = unbindable(acl_from_onnx(value.type.tensor_type.elem_type))
+            if why is not None:
+                raise not_supported(f"{kind} [{value.name}] "
+                                    f"({edits.type_name(value.type.tensor_type.elem_type)}) is "
+                                    f"{why}; openacl's runtime cannot bind it")
 
 
 def _check_shapes(options, plan, skeleton: Skeleton, original_dims: dict) -> None:
@@ -223,11 +241,18 @@ def load_onnx(path: str, parameter: str) -> onnx.ModelProto:
         raise _load_error(path, "it is a Huawei ATC-compiled .om built for Ascend silicon; "
                                 "convert the source ONNX model instead")
     try:
-        model = onnx.load(path)
+        model = onnx.load(path, load_external_data=False)      # read below, checked first
     except Exception as error:      # noqa: BLE001 - protobuf and onnx raise many types
         raise _load_error(path, f"it is not an ONNX model ({_first_line(error)})") from None
     if not model.HasField("graph") or not model.graph.output or not model.opset_import:
         raise _load_error(path, "it is not an ONNX model (no graph, outputs or opset)")
+    broken = undecodable_field(model)
+    if broken:
+        raise _load_error(path, f"it is corrupt: {broken} is not UTF-8 text")
+    try:
+        load_external_data(model, os.path.dirname(os.path.abspath(path)))
+    except ExternalDataError as error:
+        raise _load_error(path, str(error)) from None
     if model.ByteSize() >= _PROTOBUF_LIMIT:
         raise not_supported(f"model {path} is 2 GB or larger; openacl .om files are single "
                             f"protobuf files, which cannot hold it")

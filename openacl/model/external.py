@@ -11,11 +11,15 @@ against the working directory instead of the model's folder.
 
 from __future__ import annotations
 
+import math
 import os
 
 import onnx
 
 __all__ = ["ExternalDataError", "external_tensors", "load_external_data"]
+
+_PACKED_4_BIT = {getattr(onnx.TensorProto, name) for name in ("INT4", "UINT4", "FLOAT4E2M1")
+                 if hasattr(onnx.TensorProto, name)}
 
 
 class ExternalDataError(ValueError):
@@ -43,7 +47,7 @@ def load_external_data(model: onnx.ModelProto, folder: str) -> int:
             raise ExternalDataError(f"{where}, an absolute path; external data must be a "
                                     f"relative path inside the model's folder")
         path = os.path.realpath(os.path.join(root, location))
-        if os.path.commonpath([root, path]) != root or path == root:
+        if os.path.commonpath([root, path]) != root:
             raise ExternalDataError(f"{where}, outside the model's folder {root}")
         if not os.path.isfile(path):
             raise ExternalDataError(f"{where}, which is not a file in the model's folder")
@@ -58,10 +62,27 @@ def load_external_data(model: onnx.ModelProto, folder: str) -> int:
                 data = file.read(size - offset if length is None else length)
         except OSError as error:
             raise ExternalDataError(f"{where}, which cannot be read: {error.strerror}") from None
+        need = _nbytes(tensor)
+        if need is not None and len(data) != need:
+            raise ExternalDataError(f"{where}, which holds {len(data)} bytes for it; its dims "
+                                    f"{list(tensor.dims)} need {need}")
         tensor.raw_data = data
         del tensor.external_data[:]
         tensor.data_location = onnx.TensorProto.DEFAULT
     return len(tensors)
+
+
+def _nbytes(tensor: onnx.TensorProto) -> int | None:
+    """The raw bytes a tensor of fixed-size elements holds (None: not a fixed size)."""
+    if tensor.data_type in _PACKED_4_BIT:                  # two elements per byte
+        return (math.prod(tensor.dims) + 1) // 2
+    if tensor.data_type in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED):
+        return None
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (KeyError, TypeError, ValueError):
+        return None
+    return math.prod(tensor.dims) * itemsize
 
 
 def _int(entries: dict, key: str, default, where: str):

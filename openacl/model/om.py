@@ -57,7 +57,7 @@ from openacl.model.external import ExternalDataError, external_tensors, load_ext
 from openacl.model.record import ModelRecord, RecordError
 
 __all__ = ["OfflineModel", "MetadataKey", "read_model_file", "read_model_bytes", "write_om",
-           "HUAWEI_OM_MAGIC", "FORMAT_VERSION"]
+           "undecodable_field", "HUAWEI_OM_MAGIC", "FORMAT_VERSION"]
 
 MetadataKey = "openacl.om"
 FORMAT_VERSION = 1
@@ -116,8 +116,7 @@ def read_model_bytes(data: bytes, origin: str = "<memory>",
     if not proto.HasField("graph") or not proto.graph.output or not proto.opset_import:
         raise ModelFileError(f"model {origin} is not an ONNX model or openacl .om (no graph, "
                              f"outputs or opset); {_CONVERT_ADVICE}")
-    # proto2 strings are not checked when parsed: protobuf hands invalid UTF-8 back as bytes.
-    broken = _not_text(proto, "model")
+    broken = undecodable_field(proto)
     if broken:
         raise ModelFileError(f"model {origin} is corrupt: {broken} is not UTF-8 text; "
                              f"{_CONVERT_ADVICE}")
@@ -195,8 +194,12 @@ def _graph_signature(proto: onnx.ModelProto) -> tuple[dict, list]:
     return inputs, [value.name for value in graph.output]
 
 
-def _not_text(message, where: str) -> str | None:
-    """The first string field of ``message`` (nested ones too) that is not UTF-8 text."""
+def undecodable_field(message, where: str = "model") -> str | None:
+    """The first string field of ``message`` (nested ones too) that is not UTF-8 text.
+
+    proto2 strings are not checked when parsed: protobuf hands invalid UTF-8 back as bytes,
+    which every later ``str`` operation would trip over.
+    """
     for field, value in message.ListFields():
         repeated = _is_repeated(field)
         if field.type == field.TYPE_STRING:
@@ -205,7 +208,7 @@ def _not_text(message, where: str) -> str | None:
                     return f"{where}.{field.name}" + (f"[{index}]" if repeated else "")
         elif field.type == field.TYPE_MESSAGE:
             for index, item in enumerate(value if repeated else [value]):
-                found = _not_text(item, f"{where}.{field.name}" +
+                found = undecodable_field(item, f"{where}.{field.name}" +
                                   (f"[{index}]" if repeated else ""))
                 if found:
                     return found
