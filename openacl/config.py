@@ -10,6 +10,9 @@
 ``OPENACL_DEVICE_MEMORY``  memory of each device, e.g. ``8G``, ``512M`` (default ``16G``);
                            read at ``acl.init``.
 ``OPENACL_SOC_NAME``       what ``acl.get_soc_name`` answers (default ``Ascend310P3``).
+``OPENACL_WAIT_WARNING``   seconds a blocking wait (synchronize, process_report(-1), ...) may
+                           last before a ``FidelityWarning`` names what it waits for (default
+                           ``30``; ``0`` or ``off``: never).
 =========================  =================================================================
 """
 
@@ -17,7 +20,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["strict", "run_mode", "device_count", "device_memory", "soc_name", "parse_size"]
+__all__ = ["strict", "run_mode", "device_count", "device_memory", "soc_name", "wait_warning",
+           "parse_size"]
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -50,6 +54,16 @@ def device_memory() -> int:
 
 def soc_name() -> str:
     return os.environ.get("OPENACL_SOC_NAME", "Ascend310P3")
+
+
+def wait_warning() -> float | None:
+    value = os.environ.get("OPENACL_WAIT_WARNING", "30").strip().lower()
+    if value in ("", "0", "off", "no", "false"):
+        return None
+    seconds = float(value)
+    if seconds < 0:
+        raise ValueError(f"OPENACL_WAIT_WARNING={value!r}: expected seconds >= 0 or off")
+    return seconds
 
 
 def parse_size(text: str) -> int:

@@ -12,6 +12,7 @@ import time
 
 from openacl.errors import AclError, EventSyncTimeout
 from openacl.constants import ErrorCode
+from openacl.runtime.waits import watched_wait
 
 __all__ = ["Event", "ACL_EVENT_SYNC"]
 
@@ -29,6 +30,7 @@ class Event:
         self._cond = threading.Condition()
         self._recorded = 0            # records queued so far
         self._completed = 0           # records the streams have reached
+        self._resets = 0              # reset_event tasks run: each ends the waits before it
         self.completed_at: float | None = None     # perf_counter seconds of the last completion
         self.last_stream = None       # where it was last recorded: its failures surface here
 
@@ -73,25 +75,32 @@ class Event:
         def clear():
             with self._cond:
                 self._recorded = self._completed = 0
+                self._resets += 1
                 self.completed_at = None
                 self._cond.notify_all()
 
         stream.submit(clear, f"reset_event {self.handle:#x}")
 
+    def _until_reached(self):
+        """A predicate: the records made so far were reached, or a reset cleared them."""
+        target, resets = self._recorded, self._resets
+        return lambda: self._completed >= target or self._resets != resets
+
     def wait_task(self):
         """A stream task that waits for the records made so far (for stream_wait_event)."""
-        target = self._recorded
+        with self._cond:
+            reached = self._until_reached()
 
         def wait():
             with self._cond:
-                self._cond.wait_for(lambda: self._completed >= target)
+                watched_wait(self._cond, reached, None, f"{self!r}, which a stream waits for")
 
         return wait
 
     def synchronize(self, timeout: float | None = None) -> None:
         with self._cond:
-            target = self._recorded
-            if not self._cond.wait_for(lambda: self._completed >= target, timeout):
+            if not watched_wait(self._cond, self._until_reached(), timeout,
+                                f"{self!r} to be reached by its stream"):
                 raise EventSyncTimeout(f"event {self.handle:#x} was not reached within "
                                        f"{timeout * 1000:.0f} ms")
 

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 
 from openacl.errors import AclError, InternalError, StreamSyncTimeout
+from openacl.runtime.waits import watched_join, watched_wait
 
 __all__ = ["Stream"]
 
@@ -67,19 +68,29 @@ class Stream:
             else:
                 self._has_work.notify()
 
-    def drain(self, timeout: float | None = None) -> bool:
+    def drain(self, timeout: float | None = None) -> bool | str:
         """Wait for every task queued so far, and the host callbacks they launched.
 
-        False if ``timeout`` (seconds) ran out first.
+        False if ``timeout`` (seconds) ran out first; a reason (str) if the callbacks can
+        never run (the report thread serving this stream has exited).
         """
         with self._lock:
             target = self._submitted
             self._waiters += 1
             try:
-                return self._progress.wait_for(
-                    lambda: self._completed >= target and self._callbacks == 0, timeout)
+                return watched_wait(
+                    self._progress, lambda: self._completed >= target and self._callbacks == 0,
+                    timeout, f"{self.label} to finish {self.pending} task(s) and "
+                    f"{self._callbacks} host callback(s)", self._callbacks_stuck)
             finally:
                 self._waiters -= 1
+
+    def _callbacks_stuck(self) -> str | None:
+        queue = self.subscriber
+        if self._callbacks and queue is not None and not queue.alive():
+            return (f"report thread {queue.thread_id} serving {self.label} has exited, so its "
+                    f"{self._callbacks} pending host callback(s) can never run")
+        return None
 
     def callback_launched(self) -> None:
         with self._lock:
@@ -93,10 +104,18 @@ class Stream:
 
     def synchronize(self, timeout: float | None = None) -> None:
         """Wait for every queued task; raise the first failure since the last synchronize."""
-        if not self.drain(timeout):
-            raise StreamSyncTimeout(
-                f"{self.label} still had {self.pending} unfinished task(s) after "
-                f"{timeout * 1000:.0f} ms")
+        while True:
+            done = self.drain(timeout)
+            if done is True:
+                break
+            if done is False:
+                raise StreamSyncTimeout(
+                    f"{self.label} still had {self.pending} unfinished task(s) after "
+                    f"{timeout * 1000:.0f} ms")
+            # The report thread is gone: drop the callbacks it will never run, and report it.
+            queue = self.subscriber
+            if queue is not None:
+                queue.abandon(self, done)
         self.raise_pending_error()
 
     def raise_pending_error(self) -> None:
@@ -132,7 +151,10 @@ class Stream:
             if on_drop is not None:          # e.g. an event marker: release its waiters
                 on_drop()
         if worker is not None and worker is not threading.current_thread():
-            worker.join()
+            watched_join(worker, f"{self.label} to finish its tasks before it is destroyed")
+        queue, self.subscriber = self.subscriber, None
+        if queue is not None:                # a destroyed stream is served by no report thread
+            queue.detach(self)
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
@@ -149,11 +171,11 @@ class Stream:
                     continue
                 run()
             except AclError as error:
-                self._record(type(error)(f"{label} on {self.label} failed: {error.message}",
+                self.record_error(type(error)(f"{label} on {self.label} failed: {error.message}",
                                          error.code))
             except BaseException as error:          # a bug must not kill the worker
                 log.error("%s on %s raised", label, self.label, exc_info=error)
-                self._record(InternalError(f"{label} on {self.label} failed: "
+                self.record_error(InternalError(f"{label} on {self.label} failed: "
                                            f"{type(error).__name__}: {error}"))
             finally:
                 with self._lock:
@@ -161,7 +183,8 @@ class Stream:
                     if self._waiters:
                         self._progress.notify_all()
 
-    def _record(self, error: AclError) -> None:
+    def record_error(self, error: AclError) -> None:
+        """Keep ``error`` for the next synchronize (the first one since the last wins)."""
         with self._lock:
             if self._error is None:
                 self._error = error

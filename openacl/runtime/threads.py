@@ -11,6 +11,7 @@ import threading
 import traceback
 
 from openacl.errors import ThreadFunctionFailed
+from openacl.runtime.waits import watched_join
 
 __all__ = ["start_thread", "stop_thread"]
 
@@ -53,7 +54,7 @@ def stop_thread(thread_id: int) -> int:
         return errno.ESRCH
     if thread is threading.current_thread():
         return errno.EDEADLK
-    thread.join()
+    watched_join(thread, f"thread {thread_id} to return (acl.util.stop_thread joins it)")
     with _lock:
         _threads.pop(thread_id, None)
     if thread.failure is not None:
