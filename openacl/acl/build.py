@@ -13,6 +13,7 @@ import logging
 import operator
 import threading
 import types
+from collections import deque
 from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
@@ -112,29 +113,41 @@ def implemented_keys() -> set[str]:
     return set(_IMPLEMENTATIONS)
 
 
-# ---------------------------------------------------------------- recent error message
+# ---------------------------------------------------------------- recent error messages
+#
+# ACL keeps every failure message until ``aclGetRecentErrMsg`` reads (and clears) them, the
+# newest on top; a program that never reads them has the oldest ones lost. Per thread by
+# default; per process with ``err_msg_mode`` "1" in the acl.init JSON.
+
+RECENT_LIMIT = 32                          # messages kept before the oldest are lost
+
 
 class _Recent(threading.local):
-    message: str | None = None
+    def __init__(self):
+        self.messages: deque[str] = deque(maxlen=RECENT_LIMIT)
 
 
 _tls = _Recent()
-_last = [None]                             # the newest message of any thread
+_process_messages: deque[str] = deque(maxlen=RECENT_LIMIT)   # every thread's, newest last
 
 
 def _remember(message: str) -> None:
-    _tls.message = message
-    _last[0] = message
+    _tls.messages.append(message)
+    _process_messages.append(message)      # deque.append is atomic: no lock needed
 
 
 def take_recent_error(process_wide: bool = False) -> str | None:
-    """Return and clear the newest failure message (of this thread, or of the process)."""
+    """Return and clear the failure messages (this thread's, or the process's), newest first."""
+    messages = _process_messages if process_wide else _tls.messages
+    taken = []
+    while messages:
+        try:
+            taken.append(messages.pop())
+        except IndexError:                  # emptied by another thread meanwhile
+            break
     if process_wide:
-        message, _last[0] = _last[0], None
-        _tls.message = None
-        return message
-    message, _tls.message = _tls.message, None
-    return message
+        _tls.messages.clear()
+    return "\n".join(taken) if taken else None
 
 
 # ---------------------------------------------------------------- argument coercion
