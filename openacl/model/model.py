@@ -20,6 +20,7 @@ from openacl.model.executor import Executor
 from openacl.model.om import OfflineModel
 from openacl.model.ranged import RangedExecutor
 from openacl.runtime import RUNTIME
+from openacl.runtime.leaks import Leak, creation_site
 
 __all__ = ["LoadedModel", "ModelRegistry", "MODELS", "query_sizes"]
 
@@ -50,6 +51,7 @@ class LoadedModel:
         self.current_gear = None              # the gear last chosen, for get_cur_output_dims
         self.running = 0                      # executions in flight (two at once is reported)
         self.lock = threading.Lock()
+        self.site = creation_site()           # where the program loaded it (OPENACL_LEAK_SITES)
 
     def __repr__(self):
         return f"<model {self.model_id} from {self.offline.origin}>"
@@ -111,12 +113,9 @@ class ModelRegistry:
         for model in models:
             model.release()
 
-    def leak_report(self) -> list[str]:
-        models = self.live()
-        if not models:
-            return []
-        ids = ", ".join(str(m.model_id) for m in models)
-        return [f"{len(models)} model(s) not unloaded (id {ids})"]
+    def leak_report(self) -> list[Leak]:
+        return [Leak("model", f"id {m.model_id}", len(m.offline.data), m.site)
+                for m in self.live()]
 
 
 MODELS = ModelRegistry()

@@ -11,6 +11,7 @@ import itertools
 import threading
 
 from openacl.errors import InvalidParam
+from openacl.runtime.leaks import creation_site
 
 __all__ = ["HandleTable", "handles"]
 
@@ -27,13 +28,17 @@ class HandleTable:
     def __init__(self):
         self._objects: dict[int, object] = {}
         self.objects = self._objects            # read-only view for hot paths
+        self.sites: dict[int, str] = {}         # handle -> creating line (OPENACL_LEAK_SITES)
         self._counter = itertools.count(_FIRST_HANDLE, _STRIDE)
         self._lock = threading.Lock()
 
     def add(self, obj) -> int:
+        site = creation_site()
         with self._lock:
             handle = next(self._counter)
             self._objects[handle] = obj
+            if site is not None:
+                self.sites[handle] = site
         return handle
 
     def register(self, obj) -> int:
@@ -55,15 +60,21 @@ class HandleTable:
     def remove(self, handle: int) -> None:
         with self._lock:
             self._objects.pop(handle, None)
+            self.sites.pop(handle, None)
 
     def live(self, kind: type | None = None) -> list:
         with self._lock:
             objects = list(self._objects.values())
         return [o for o in objects if kind is None or o.__class__ is kind]
 
+    def items(self) -> list[tuple[int, object]]:
+        with self._lock:
+            return list(self._objects.items())
+
     def clear(self) -> None:
         with self._lock:
             self._objects.clear()
+            self.sites.clear()
 
 
 handles = HandleTable()

@@ -26,6 +26,7 @@ import threading
 
 from openacl.errors import MemoryAllocation, RuntimeParamInvalid, report_fidelity
 from openacl.runtime.arena import ALIGNMENT, Arena
+from openacl.runtime.leaks import creation_site
 from openacl.runtime.mapped import inaccessible
 
 __all__ = ["Allocation", "Memory", "BorrowedObjects", "DEVICE", "HOST"]
@@ -37,9 +38,9 @@ _HUGE1G_POLICIES = (6, 7)
 class Allocation:
     """One live block of device or pinned-host memory, owned by the runtime."""
 
-    __slots__ = ("address", "size", "usable", "reserved", "arena", "kind", "policy")
+    __slots__ = ("address", "size", "usable", "reserved", "arena", "kind", "policy", "site")
 
-    def __init__(self, address, size, usable, reserved, arena, kind, policy):
+    def __init__(self, address, size, usable, reserved, arena, kind, policy, site=None):
         self.address = address
         self.size = size              # what the program asked for
         self.usable = usable          # what it may touch (rounding and padding included)
@@ -47,6 +48,7 @@ class Allocation:
         self.arena = arena
         self.kind = kind
         self.policy = policy
+        self.site = site              # where the program allocated it (OPENACL_LEAK_SITES)
 
     @property
     def end(self) -> int:
@@ -155,7 +157,8 @@ class Memory:
             raise MemoryAllocation(
                 f"cannot allocate {size} bytes on {arena.name}: {arena.size - arena.used} of "
                 f"{arena.size} bytes free (largest free block too small)")
-        allocation = Allocation(address, size, usable, reserved, arena, kind, policy)
+        allocation = Allocation(address, size, usable, reserved, arena, kind, policy,
+                                creation_site())
         with self._lock:
             bisect.insort(self._starts, address)
             self._allocations[address] = allocation

@@ -7,6 +7,9 @@ down so the next use starts clean.
 
 from __future__ import annotations
 
+import atexit
+import re
+import sys
 import threading
 import warnings
 
@@ -14,20 +17,19 @@ from openacl import config
 from openacl.errors import (ContextNotSet, InvalidDevice, InvalidParam, RepeatFinalize,
                             RepeatInitialize, StreamContextMismatch)
 from openacl.runtime.backend import arena_for
+from openacl.runtime import leaks as leak_report
 from openacl.runtime.device import Context, Device
+from openacl.runtime.event import Event
 from openacl.runtime.handles import handles
+from openacl.runtime.leaks import Leak, LeakWarning
 from openacl.runtime.init_config import InitConfig, read_init_config
 from openacl.runtime.memory import Memory
 from openacl.runtime.report import Reports
 from openacl.runtime.stream import Stream
 
-__all__ = ["Runtime", "RUNTIME", "LeakWarning"]
+__all__ = ["Runtime", "RUNTIME", "LeakWarning", "Leak"]
 
 _HOST_ARENA_SIZE = 64 << 30          # virtual; pages are committed only when touched
-
-
-class LeakWarning(UserWarning):
-    """Resources were still alive at ``acl.finalize``."""
 
 
 class _ThreadState(threading.local):
@@ -69,9 +71,11 @@ class Runtime:
             self.initialized = False
             self.init_count = 0
             self.config = InitConfig()
-        if leaks:
-            warnings.warn("acl.finalize released resources the program did not: "
-                          + "; ".join(leaks), LeakWarning, stacklevel=4)
+        level = leak_report.report_level()
+        if leaks and level != "off":
+            warnings.warn(LeakWarning("acl.finalize released resources the program did not: "
+                                      + leak_report.describe(leaks, level), leaks),
+                          stacklevel=4)
 
     def finalize_reference(self) -> int:
         """Drop one init reference; finalize when none is left. Return the references left."""
@@ -84,8 +88,8 @@ class Runtime:
         self.finalize()
         return 0
 
-    def teardown(self) -> list[str]:
-        """Release everything; return a description of what was still alive."""
+    def teardown(self) -> list[Leak]:
+        """Release everything; return what was still alive."""
         with self.lock:
             leaks = self.leak_report()
             self.reports.clear()                # releases streams blocked on callbacks
@@ -96,39 +100,47 @@ class Runtime:
                     context.destroy()
                 device.default_context = None
                 device.set_count = 0
+            for event in handles.live(Event):   # their contexts are gone: so are they
+                handles.remove(event.handle)
             self.memory.release_all()
             self.memory.arenas.clear()
             self._devices = None
             self.host_arena = None
             self.sys_params = {}
             self.thread = _ThreadState()
+        leak_report.remember(leaks)
         return leaks
 
     def add_teardown_hook(self, name: str, hook, probe=None) -> None:
-        """Let an upper layer (models) release its state at finalize and report leaks."""
+        """Let an upper layer (models) release its state at finalize and report leaks.
+
+        ``probe()`` returns the layer's live resources as ``Leak`` items.
+        """
         self._teardown_hooks = [(n, h) for n, h in self._teardown_hooks if n != name]
         self._teardown_hooks.append((name, hook))
         if probe is not None:
             self._leak_probes = [(n, p) for n, p in self._leak_probes if n != name]
             self._leak_probes.append((name, probe))
 
-    def leak_report(self) -> list[str]:
-        leaks = []
-        allocations = self.memory.live()
-        for kind in ("device", "host"):
-            mine = [a for a in allocations if a.kind == kind]
-            if mine:
-                total = sum(a.size for a in mine)
-                leaks.append(f"{len(mine)} {kind} allocation(s) of {total} bytes "
-                             f"(first at {mine[0].address:#x})")
-        contexts = [c for d in self._devices or () for c in d.contexts if not c.is_default]
-        streams = [s for d in self._devices or () for c in d.contexts for s in c.streams.values()]
-        if contexts:
-            leaks.append(f"{len(contexts)} context(s) not destroyed")
-        if streams:
-            leaks.append(f"{len(streams)} stream(s) not destroyed")
+    def leak_report(self) -> list[Leak]:
+        """Every resource the program created and has not released, oldest kind first."""
+        leaks = [Leak(f"{a.kind} allocation", f"{a.address:#x}", a.size, a.site)
+                 for a in sorted(self.memory.live(), key=lambda a: a.address)]
+        sites = handles.sites
+        for context in (c for d in self._devices or () for c in d.contexts):
+            if not context.is_default:
+                leaks.append(Leak("context", f"{context.handle:#x}", None,
+                                  sites.get(context.handle)))
+            for stream in context.streams.values():
+                leaks.append(Leak("stream", f"{stream.handle:#x}", None, sites.get(stream.handle)))
         for _, probe in self._leak_probes:
             leaks.extend(probe())
+        # Objects behind handles that do not belong to a context (events do; buffers,
+        # datasets and descriptions are host objects that outlive acl.finalize, as in ACL).
+        for handle, obj in handles.items():
+            if not isinstance(obj, (Context, Stream)):
+                leaks.append(Leak(_kind_name(obj), f"{handle:#x}", getattr(obj, "nbytes", None),
+                                  sites.get(handle)))
         return leaks
 
     # ------------------------------------------------------------------ devices
@@ -215,4 +227,21 @@ class Runtime:
         return stream
 
 
+def _kind_name(obj) -> str:
+    """``DataBuffer`` -> "data buffer": the name a leak line gives a handle's object."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(obj).__name__).lower()
+
+
 RUNTIME = Runtime()
+
+
+@atexit.register
+def _report_at_exit() -> None:
+    """A program that exits without acl.finalize hears what it left alive."""
+    level = leak_report.report_level()
+    if not RUNTIME.initialized or level == "off":
+        return
+    leaks = RUNTIME.leak_report()
+    if leaks:
+        sys.stderr.write("openacl: the program exited without acl.finalize; still alive: "
+                         + leak_report.describe(leaks, level) + "\n")

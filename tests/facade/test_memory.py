@@ -333,6 +333,6 @@ def test_finalize_reports_and_releases_leaks():
     assert acl.init() == 0 and acl.rt.set_device(0) == 0
     acl.rt.malloc(1000, 0)
     acl.rt.create_stream()
-    with pytest.warns(openacl.runtime.LeakWarning, match=r"1 device allocation\(s\) of 1000 bytes"):
+    with pytest.warns(openacl.runtime.LeakWarning, match=r"1 device allocation of 1000 bytes"):
         assert acl.finalize() == ACL_SUCCESS
     assert acl.rt.get_context() == (0, 107002)

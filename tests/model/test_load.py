@@ -184,6 +184,6 @@ def test_finalize_unloads_leaked_models(model_file):
 
     assert acl.init() == 0 and acl.rt.set_device(0) == 0
     model_id, _ = acl.mdl.load_from_file(model_file)
-    with pytest.warns(openacl.runtime.LeakWarning, match=r"1 model\(s\) not unloaded"):
+    with pytest.warns(openacl.runtime.LeakWarning, match=r"1 model of \d+ bytes \(id 1\)"):
         assert acl.finalize() == 0
     assert acl.mdl.unload(model_id) == 145003
