@@ -83,12 +83,19 @@ class _Mappings:
 _MAPPINGS = _Mappings()
 
 
+# mincore writes one byte per page here. Nothing reads them, so one buffer serves every
+# thread at once; it grows to the largest range asked so far.
+_vector = [ctypes.create_string_buffer(256)]
+
+
 def _pages_mapped(address: int, end: int) -> bool | None:
     if _mincore is None:
         return None
     first = address - address % _PAGE
     length = end - first
-    vector = ctypes.create_string_buffer(-(-length // _PAGE))
+    vector = _vector[0]
+    if len(vector) * _PAGE < length:
+        vector = _vector[0] = ctypes.create_string_buffer(-(-length // _PAGE))
     if _mincore(first, length, vector) == 0:
         return True
     return False if ctypes.get_errno() == 12 else None     # ENOMEM: a page is unmapped
