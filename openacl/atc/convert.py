@@ -105,8 +105,9 @@ def convert(options, on_warning=None) -> str:
     for name, dims in plan.dims.items():
         log.info("input %s: shape %s -> %s", name, edits.input_dims(inputs[name]), dims)
         edits.set_dims(inputs[name], dims)
-    if plan.dims:
-        edits.refresh_shapes(model)
+    # Always: ATC infers every output shape itself; a declared output shape that the graph
+    # contradicts would otherwise reach the runtime as the size of the output buffer.
+    edits.refresh_shapes(model)
     _check_shapes(options, plan, skeleton, original_dims)
 
     fp16 = parse_name_list(options.input_fp16_nodes) if options.input_fp16_nodes else []
@@ -246,6 +247,11 @@ def load_onnx(path: str, parameter: str) -> onnx.ModelProto:
         raise _load_error(path, f"it is not an ONNX model ({_first_line(error)})") from None
     if not model.HasField("graph") or not model.graph.output or not model.opset_import:
         raise _load_error(path, "it is not an ONNX model (no graph, outputs or opset)")
+    opset = next((entry.version for entry in model.opset_import
+                  if entry.domain in ("", "ai.onnx")), None)
+    if opset is not None and opset > onnx.defs.onnx_opset_version():
+        raise _load_error(path, f"it uses ONNX opset {opset}; the onnx package here knows "
+                                f"opsets up to {onnx.defs.onnx_opset_version()}")
     broken = undecodable_field(model)
     if broken:
         raise _load_error(path, f"it is corrupt: {broken} is not UTF-8 text")

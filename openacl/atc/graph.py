@@ -33,7 +33,12 @@ _MIN_CAST_OPSET = 6      # Cast's "to" became an int in opset 6
 
 def type_name(elem_type: int) -> str:
     """ATC's name for an ONNX element type: FP32, FP16, UINT8, INT64..."""
-    return _TYPE_NAMES.get(elem_type) or TensorProto.DataType.Name(elem_type)
+    if elem_type in _TYPE_NAMES:
+        return _TYPE_NAMES[elem_type]
+    try:
+        return TensorProto.DataType.Name(elem_type)
+    except ValueError:                 # not an ONNX type at all (a corrupt model)
+        return f"element type {elem_type}"
 
 
 def graph_inputs(graph: onnx.GraphProto) -> list:

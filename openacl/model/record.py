@@ -28,6 +28,7 @@ __all__ = ["ModelRecord", "InputRecord", "OutputRecord", "GearTable", "RecordErr
 
 _FORMATS = ("NCHW", "NHWC", "ND", "NCDHW", "NDHWC")
 _GEAR_KINDS = ("batch", "hw", "dims")
+_INT64 = 2**63
 
 
 class RecordError(ValueError):
@@ -281,6 +282,8 @@ def _ints(value, where: str, positive: bool = False) -> list[int]:
         _expect(item, int, f"{where}[{index}]")
         if positive and item <= 0:
             raise RecordError(f"{where}[{index}] is {item}; a positive int was expected")
+        if not -_INT64 <= item < _INT64:       # dims go into ONNX int64 fields
+            raise RecordError(f"{where}[{index}] is {item}, beyond int64")
     return list(value)
 
 
