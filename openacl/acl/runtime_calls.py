@@ -184,7 +184,8 @@ def ctx_get_sys_param_opt(opt):
     _check_sys_param(opt, 2)
     params = RUNTIME.current_context().sys_params
     if opt not in params:
-        raise AclError(f"system parameter option {opt} was never set in this context",
+        raise AclError(f"system parameter option {opt} was never set in this context: "
+                       f"set it with acl.rt.ctx_set_sys_param_opt first",
                        ErrorCode.ACL_ERROR_RT_SYSPARAMOPT_NOT_SET)
     return params[opt]
 
@@ -199,7 +200,8 @@ def set_sys_param_opt(opt, value):
 def get_sys_param_opt(opt):
     _check_sys_param(opt, 3)
     if opt not in RUNTIME.sys_params:
-        raise AclError(f"system parameter option {opt} was never set in this process",
+        raise AclError(f"system parameter option {opt} was never set in this process: "
+                       f"set it with acl.rt.set_sys_param_opt first",
                        ErrorCode.ACL_ERROR_RT_SYSPARAMOPT_NOT_SET)
     return RUNTIME.sys_params[opt]
 
@@ -444,7 +446,10 @@ def event_get_timestamp(event):
     """Completion time in microseconds (of a monotonic clock)."""
     found = _event(event)
     if not found.complete:
-        raise AclError(f"event {event:#x} has not completed", ErrorCode.ACL_ERROR_RT_EVENT_NOT_COMPLETE)
+        raise AclError(f"event {event:#x} has not completed (never recorded, or its stream has "
+                       f"not reached it): record it with acl.rt.record_event and wait with "
+                       f"acl.rt.synchronize_event first",
+                       ErrorCode.ACL_ERROR_RT_EVENT_NOT_COMPLETE)
     return int(found.completed_at * 1e6)
 
 

@@ -44,7 +44,9 @@ def first_info(model, index: int) -> dict:
     """get_first_aipp_info's dict for a static- or dynamic-AIPP data input (145015 otherwise)."""
     tensor = _input(model, index)
     if tensor.aipp is None:
-        raise AclError(f"input {index} ({tensor.name!r}) of model {model.model_id} has no AIPP",
+        raise AclError(f"input {index} ({tensor.name!r}) of model {model.model_id} has no AIPP "
+                       f"(its model was built without atc --insert_op_conf); "
+                       f"acl.mdl.get_aipp_type tells which inputs have it",
                        ErrorCode.ACL_ERROR_GE_AIPP_NOT_EXIST)
     config = tensor.aipp
     gears = model.description.gears
@@ -70,7 +72,8 @@ def set_input_aipp(model, dataset: Dataset, index: int, params: DynamicAipp) -> 
                            f"ascend_dynamic_aipp_data buffer before setting AIPP parameters")
     buffer = dataset.buffers[index]
     if buffer.destroyed or buffer.address == 0:
-        raise AclError(f"the ascend_dynamic_aipp_data buffer at index {index} is NULL",
+        raise AclError(f"the ascend_dynamic_aipp_data buffer at index {index} is NULL: give "
+                       f"it device memory of acl.mdl.get_input_size_by_index bytes",
                        ErrorCode.ACL_ERROR_GE_DYNAMIC_INPUT_ADDR_INVALID)
     need = HEADER_SIZE + BATCH_SIZE * params.batch
     if buffer.size < need:
@@ -93,5 +96,7 @@ def set_by_input_index(model, dataset: Dataset, index: int, params: DynamicAipp)
     kind, attached = aipp_type(model, index)
     if kind != T.ACL_DATA_WITH_DYNAMIC_AIPP:
         raise AclError(f"input {index} of model {model.model_id} has no dynamic aipp linked "
-                       f"(its AIPP type is {kind})", ErrorCode.ACL_ERROR_FAILURE)
+                       f"(its AIPP type is {kind}): pass the index of a data input whose "
+                       f"acl.mdl.get_aipp_type is 2 (ACL_DATA_WITH_DYNAMIC_AIPP)",
+                       ErrorCode.ACL_ERROR_FAILURE)
     set_input_aipp(model, dataset, attached, params)

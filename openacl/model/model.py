@@ -79,7 +79,7 @@ class ModelRegistry:
 
     def load(self, offline: OfflineModel, user_memory=None) -> LoadedModel:
         if not RUNTIME.initialized:
-            raise AclError("models cannot be loaded before acl.init",
+            raise AclError("models cannot be loaded before acl.init: call acl.init first",
                            ErrorCode.ACL_ERROR_GE_EXEC_NOT_INIT)
         context = RUNTIME.current_context()
         with self._lock:
@@ -92,7 +92,8 @@ class ModelRegistry:
     def get(self, model_id: int) -> LoadedModel:
         model = self._models.get(model_id)
         if model is None:
-            raise ModelIdInvalid(f"model id {model_id} is not a loaded model")
+            raise ModelIdInvalid(f"model id {model_id} is not a loaded model (never loaded, or "
+                                 f"already unloaded): use the id acl.mdl.load_* returned")
         return model
 
     def unload(self, model_id: int) -> None:

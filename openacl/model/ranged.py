@@ -70,7 +70,9 @@ class RangedExecutor(Executor):
                 d >= 0 and low <= d and (high < 0 or d <= high) for d, (low, high) in zip(dims, ranges))
             if not fits:
                 raise AclError(f"input {index} ({tensor.name!r}) shape {dims} is outside the "
-                               f"model's range {ranges}", ErrorCode.ACL_ERROR_GE_SHAPE_INVALID)
+                               f"model's range {ranges} (the shape given with "
+                               f"acl.mdl.set_dataset_tensor_desc)",
+                               ErrorCode.ACL_ERROR_GE_SHAPE_INVALID)
             shapes[tensor.name] = tuple(dims)
         return shapes
 

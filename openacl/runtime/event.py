@@ -102,12 +102,14 @@ class Event:
             if not watched_wait(self._cond, self._until_reached(), timeout,
                                 f"{self!r} to be reached by its stream"):
                 raise EventSyncTimeout(f"event {self.handle:#x} was not reached within "
-                                       f"{timeout * 1000:.0f} ms")
+                                       f"{timeout * 1000:.0f} ms (the timeout; -1 waits "
+                                       f"until its stream reaches it)")
 
     def elapsed_ms(self, end: "Event") -> float:
         for event, role in ((self, "start"), (end, "end")):
             if not event.recorded:
-                raise AclError(f"the {role} event {event.handle:#x} was never recorded",
+                raise AclError(f"the {role} event {event.handle:#x} was never recorded: record "
+                               f"it on a stream with acl.rt.record_event first",
                                ErrorCode.ACL_ERROR_RT_EVENT_TIMESTAMP_INVALID)
             if not event.complete:
                 raise AclError(f"the {role} event {event.handle:#x} has not completed yet: "
@@ -115,6 +117,8 @@ class Event:
                                ErrorCode.ACL_ERROR_RT_EVENT_NOT_COMPLETE)
         elapsed = (end.completed_at - self.completed_at) * 1000.0
         if elapsed < 0:
-            raise AclError(f"the end event completed {-elapsed:.3f} ms before the start event",
+            raise AclError(f"the end event {end.handle:#x} completed {-elapsed:.3f} ms before "
+                           f"the start event {self.handle:#x}: pass the earlier event as start "
+                           f"(acl.rt.event_elapsed_time(start, end))",
                            ErrorCode.ACL_ERROR_RT_EVENT_TIMESTAMP_REVERSAL)
         return elapsed

@@ -91,7 +91,8 @@ class Reports:
         with self._lock:
             if stream.subscriber is not None:
                 raise RepeatSubscribe(f"{stream.label} is already served by report thread "
-                                      f"{stream.subscriber.thread_id}")
+                                      f"{stream.subscriber.thread_id}; one thread serves a "
+                                      f"stream: call acl.rt.unsubscribe_report first")
             alive = thread_liveness(thread_id)
             queue = self._queues.get(thread_id)
             if queue is not None and not queue.alive():
@@ -166,7 +167,9 @@ class Reports:
             arrived = watched_wait(queue.cond, lambda: queue.items or not queue.streams,
                                    timeout, f"a host callback for report thread {thread_id}")
             if not arrived:
-                raise ReportTimeout(f"no callback arrived within {timeout * 1000:.0f} ms")
+                raise ReportTimeout(f"no callback arrived within {timeout * 1000:.0f} ms for "
+                                    f"report thread {thread_id}: its streams queue them with "
+                                    f"acl.rt.launch_callback (-1 waits without a limit)")
             if not queue.items:
                 raise ThreadNotSubscribed(
                     f"thread {thread_id} stopped serving any stream while it waited (its "

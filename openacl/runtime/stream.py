@@ -111,7 +111,7 @@ class Stream:
             if done is False:
                 raise StreamSyncTimeout(
                     f"{self.label} still had {self.pending} unfinished task(s) after "
-                    f"{timeout * 1000:.0f} ms")
+                    f"{timeout * 1000:.0f} ms (the timeout; -1 waits until they finish)")
             # The report thread is gone: drop the callbacks it will never run, and report it.
             queue = self.subscriber
             if queue is not None:
