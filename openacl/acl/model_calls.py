@@ -148,14 +148,18 @@ def load_with_config(config_handle):
     options = _config(config_handle).options
     load_type = options.get(_LOAD_TYPE)
     if load_type is None:
-        raise InvalidParam("ACL_MDL_LOAD_TYPE_SIZET is not set")
+        raise InvalidParam("ACL_MDL_LOAD_TYPE_SIZET is not set: set it (1..4) with "
+                           "acl.mdl.set_config_opt")
     if load_type in (_LOAD_FROM_FILE, _LOAD_FROM_FILE_WITH_MEM):
         if _PATH not in options:
-            raise InvalidParam("ACL_MDL_PATH_PTR is not set")
+            raise InvalidParam(f"ACL_MDL_PATH_PTR is not set, and load type {load_type} loads "
+                               f"from a file: set the path with acl.mdl.set_config_opt")
         offline = read_model_file(options[_PATH])
     else:
         if _MEM_ADDR not in options or _MEM_SIZE not in options:
-            raise InvalidParam("ACL_MDL_MEM_ADDR_PTR and ACL_MDL_MEM_SIZET must both be set")
+            raise InvalidParam(f"ACL_MDL_MEM_ADDR_PTR and ACL_MDL_MEM_SIZET must both be set "
+                               f"for load type {load_type} (from memory): set them with "
+                               f"acl.mdl.set_config_opt")
         offline = read_model_bytes(_model_bytes(options[_MEM_ADDR], options[_MEM_SIZE]))
     memory = None
     if load_type in (_LOAD_FROM_FILE_WITH_MEM, _LOAD_FROM_MEM_WITH_MEM):
@@ -407,7 +411,8 @@ def get_op_attr(model_desc, op_name, attr):
     """Only "_datadump_original_op_names" is defined; its value is the op's own name here."""
     _filled(model_desc)
     if attr != "_datadump_original_op_names":
-        raise InvalidParam(f"attribute {attr!r} is not supported")
+        raise InvalidParam(f"attribute {attr!r} is not supported: the only one is "
+                           f"'_datadump_original_op_names'")
     return op_name
 
 

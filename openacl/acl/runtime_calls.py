@@ -106,7 +106,7 @@ def device_can_access_peer(device_id, peer_device_id):
     RUNTIME.device(device_id)
     RUNTIME.device(peer_device_id)
     if device_id == peer_device_id:
-        raise InvalidParam("a device and its peer must differ")
+        raise InvalidParam(f"a device and its peer must differ (both are {device_id})")
     return 1
 
 

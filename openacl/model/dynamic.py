@@ -41,13 +41,16 @@ def _gear_buffer(model, dataset: Dataset, index: int, kind: str):
         raise DynamicBatchSizeInvalid(
             f"model {model.model_id} is {have}; it has no dynamic {kind} gears")
     if index >= len(dataset.buffers):
-        raise InvalidParam(f"the input dataset has no buffer at index {index}")
+        raise InvalidParam(f"the input dataset has no buffer at index {index} (it has "
+                           f"{len(dataset.buffers)}): add the ascend_mbatch_shape_data "
+                           f"buffer first")
     if index != description.dynamic_index:
         raise InvalidParam(f"index {index} is not the ascend_mbatch_shape_data input of model "
                            f"{model.model_id} (it is {description.dynamic_index})")
     buffer = dataset.buffers[index]
     if buffer.destroyed or buffer.address == 0:
-        raise InvalidParam(f"the ascend_mbatch_shape_data buffer at index {index} is NULL")
+        raise InvalidParam(f"the ascend_mbatch_shape_data buffer at index {index} is NULL: "
+                           f"give it device memory of acl.mdl.get_input_size_by_index bytes")
     return gears, buffer
 
 

@@ -285,6 +285,34 @@ def input_index_out_of_range(tmp_path, monkeypatch):
     return ret
 
 
+@scenario(ErrorCode.ACL_ERROR_INVALID_PARAM, "acl.mdl.load_with_config",
+          "ACL_MDL_PATH_PTR is not set", "load type 1", "acl.mdl.set_config_opt")
+def load_with_a_config_that_has_no_path(tmp_path, monkeypatch):
+    ACL_MDL_LOAD_TYPE_SIZET, ACL_MDL_LOAD_FROM_FILE = 1, 1
+    with session():
+        config = acl.mdl.create_config_handle()
+        assert acl.mdl.set_config_opt(config, ACL_MDL_LOAD_TYPE_SIZET,
+                                      ACL_MDL_LOAD_FROM_FILE) == ACL_SUCCESS
+        ret = acl.mdl.load_with_config(config)[1]
+        assert acl.mdl.destroy_config_handle(config) == ACL_SUCCESS
+    return ret
+
+
+@scenario(ErrorCode.ACL_ERROR_INVALID_PARAM, "acl.mdl.set_dynamic_batch_size",
+          "no buffer at index 1", "(it has 1)", "add the ascend_mbatch_shape_data buffer")
+def set_dynamic_batch_size_before_adding_the_gear_buffer(tmp_path, monkeypatch):
+    with session():
+        model_id, _ = acl.mdl.load_from_file(_gear_om(tmp_path, gear_models.batch_model))
+        dataset = acl.mdl.create_dataset()
+        buffer = acl.create_data_buffer(0, 0)
+        acl.mdl.add_dataset_buffer(dataset, buffer)
+        ret = acl.mdl.set_dynamic_batch_size(model_id, dataset, 1, 2)
+        assert acl.destroy_data_buffer(buffer) == ACL_SUCCESS
+        assert acl.mdl.destroy_dataset(dataset) == ACL_SUCCESS
+        assert acl.mdl.unload(model_id) == ACL_SUCCESS
+    return ret
+
+
 @scenario(ErrorCode.ACL_ERROR_REPEAT_INITIALIZE, "acl.init",
           "already called", "call acl.finalize first")
 def init_twice(tmp_path, monkeypatch):
