@@ -124,29 +124,34 @@ RECENT_LIMIT = 32                          # messages kept before the oldest are
 
 class _Recent(threading.local):
     def __init__(self):
-        self.messages: deque[str] = deque(maxlen=RECENT_LIMIT)
+        self.messages: deque[list] = deque(maxlen=RECENT_LIMIT)
 
 
+# Each message is one [text, unread] cell in both its thread's stack and the process's, so
+# reading it through either view clears it from both (err_msg_mode may change between).
 _tls = _Recent()
-_process_messages: deque[str] = deque(maxlen=RECENT_LIMIT)   # every thread's, newest last
+_process_messages: deque[list] = deque(maxlen=RECENT_LIMIT)   # every thread's, newest last
 
 
 def _remember(message: str) -> None:
-    _tls.messages.append(message)
-    _process_messages.append(message)      # deque.append is atomic: no lock needed
+    cell = [message, True]
+    _tls.messages.append(cell)
+    _process_messages.append(cell)         # deque.append is atomic: no lock needed
 
 
 def take_recent_error(process_wide: bool = False) -> str | None:
-    """Return and clear the failure messages (this thread's, or the process's), newest first."""
+    """Return and clear the unread failure messages (this thread's, or the process's), newest
+    first."""
     messages = _process_messages if process_wide else _tls.messages
     taken = []
     while messages:
         try:
-            taken.append(messages.pop())
+            cell = messages.pop()
         except IndexError:                  # emptied by another thread meanwhile
             break
-    if process_wide:
-        _tls.messages.clear()
+        if cell[1]:
+            cell[1] = False
+            taken.append(cell[0])
     return "\n".join(taken) if taken else None
 
 

@@ -1006,9 +1006,6 @@ def test_without_err_msg_mode_other_threads_keep_their_messages(tmp_path):
     assert acl.finalize() == ACL_SUCCESS
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the process-wide store (openacl.acl.build."
-                   "_process_messages) keeps messages a thread already read in per-thread "
-                   "mode, so the first read with err_msg_mode 1 gives them again")
 def test_a_message_already_read_is_not_given_again_with_err_msg_mode_1(tmp_path):
     assert acl.rt.set_device(99) == ErrorCode.ACL_ERROR_RT_INVALID_DEVICEID
     assert acl.get_recent_err_msg() is not None             # read, before acl.init
