@@ -43,10 +43,15 @@ class AclMachine(RuntimeRules, MemoryRules, ModelRules):
         model = self.do_load_from_file(NETS[net])
         for kind in ("bytes", "numpy"):
             self.host_object(kind, 64, seed)
+        rng = np.random.default_rng(seed)
         for datasets, sizes in (("in", model.net.input_sizes), ("out", model.net.output_sizes)):
             ds = self.do_create_dataset()
             for size in sizes:
                 _, region = self.do_malloc(size)
+                values = rng.standard_normal(size // 4).astype(np.float32).tobytes()
+                source = self.host_object("bytes", size, 0, content=values)
+                assert self.do_memcpy(region.address, size, source.address, size,
+                                      ACL_MEMCPY_HOST_TO_DEVICE) == OK
                 buf = self.do_create_data_buffer(region.address, size)
                 assert self.do_add_dataset_buffer(ds.handle, buf.handle) == OK
         _, pinned = self.do_malloc_host(256)
@@ -57,7 +62,7 @@ class AclMachine(RuntimeRules, MemoryRules, ModelRules):
         if reporter:
             self.start_report_thread(seed % 2 == 0, True)
             stream = next(s for s in self.objects.values() if type(s) is Strm and not s.default)
-            self.subscribe_report(0, 0, ("live", self.live_of(Strm).index(stream.handle), 0))
+            self.subscribe_report(1, 0, ("live", self.live_of(Strm).index(stream.handle), 0))
 
     # ------------------------------------------------------------------ the sample's flow
     def staging(self, kind: str, content: bytes):

@@ -15,7 +15,7 @@ import onnxruntime as ort
 from onnx import TensorProto as T
 from onnx import numpy_helper
 
-__all__ = ["Net", "NETS", "NOT_A_MODEL"]
+__all__ = ["Net", "NETS", "NOT_A_MODEL", "CONFIGS"]
 
 
 @dataclass
@@ -94,7 +94,18 @@ def _build() -> tuple[list[Net], str]:
         with open(net.path, "wb") as handle:
             handle.write(net.data)
         nets.append(net)
-    return nets, garbage
+    configs = {"": ("", 0), "missing": (os.path.join(folder, "missing.json"), 100003),
+               "folder": (folder, 100003)}
+    for name, text, code in (("empty", "", 0), ("object", "{}", 0),
+                             ("per_thread", '{"err_msg_mode": "0"}', 0),
+                             ("not_json", "{not json", 100006), ("list", "[1, 2]", 100006),
+                             ("bad_mode", '{"err_msg_mode": "2"}', 100000)):
+        path = os.path.join(folder, f"acl_{name}.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        configs[name] = (path, code)
+    return nets, garbage, configs
 
 
-NETS, NOT_A_MODEL = _build()
+# acl.init configuration files: name -> (path, the code acl.init answers when not initialized)
+NETS, NOT_A_MODEL, CONFIGS = _build()

@@ -3,6 +3,7 @@ objects handed out by acl.util, and read-backs that compare memory with the mode
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
@@ -192,6 +193,7 @@ class MemoryRules(MachineBase):
         n = self.count(count, p)
         m = _max(max_mode, n)
         out = self.call("rt.memset", p, m, value, n)
+        p, m, n = p & MASK64, m & MASK64, n & MASK64
         if n == 0:
             return self.answer(out, OK)
         if p == 0:
@@ -212,6 +214,7 @@ class MemoryRules(MachineBase):
         m = _max(max_mode, n)
         handle = self.handle(stream, Strm)
         out = self.call("rt.memset_async", p, m, value, n, handle)
+        p, m, n = p & MASK64, m & MASK64, n & MASK64
         if n == 0:
             return self.answer(out, OK)
         if p == 0:
@@ -275,6 +278,28 @@ class MemoryRules(MachineBase):
         got = out.value
         assert type(got) is bytes and len(got) == moved, f"ptr_to_bytes gave {len(got)} bytes"
         self.same(got, want, known, f"acl.util.ptr_to_bytes({p:#x}, {n})")
+
+    @rule(ptr=POINTER, shape=st.sampled_from([(4,), (2, 3), (1, 16), (0,), (3, 0), (-1,),
+                                              (1 << 40,)]),
+          typenum=st.sampled_from([2, 5, 11, 12, 23, 7, 0, 17, 99, -1]))
+    def ptr_to_numpy(self, ptr, shape, typenum):
+        """A writeable array over memory, without copy: it must show what the memory holds."""
+        address = self.pointer(ptr)
+        itemsize = {2: 1, 5: 4, 11: 4, 12: 8, 23: 2, 7: 8, 0: 1, 17: None, 99: None,
+                    -1: None}[typenum]
+        nbytes = int(np.prod(shape, dtype=object)) * (itemsize or 0)
+        refused = (any(d < 0 for d in shape) or itemsize is None
+                   or (nbytes and (address == 0 or not self.mem.check(address, nbytes, True))))
+        if refused:
+            self.call("util.ptr_to_numpy", address, shape, typenum, raises=ValueError)
+            return
+        out = self.call("util.ptr_to_numpy", address, shape, typenum)
+        array = out.value
+        assert type(array) is np.ndarray and array.shape == shape and array.nbytes == nbytes
+        if nbytes:
+            want, known = self.mem.expected(address, nbytes)
+            self.same(array.tobytes(), want, known, f"acl.util.ptr_to_numpy({address:#x})")
+            assert array.ctypes.data == address and array.flags.writeable
 
     @rule(attr=MEM_ATTRS)
     def get_mem_info(self, attr):

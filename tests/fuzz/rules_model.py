@@ -541,6 +541,24 @@ class ModelRules(MachineBase):
                 assert got == expected, "acl.mdl.execute differs from onnxruntime"
         return OK
 
+    @rule(index=st.integers(0, 1 << 10), asynchronous=st.booleans(), stream=HANDLE)
+    def execute_matching(self, index, asynchronous, stream):
+        """Execute a model of this context on datasets whose buffer counts fit it."""
+        ctx = self.ctx()
+        models = [m for m in self.models.values() if m.ctx is ctx]
+        if not models:
+            return
+        model = models[index % len(models)]
+        fitting = [[ds for ds in self.objects.values() if type(ds) is DS
+                    and len(ds.buffers) == len(tensors) and all(b.live for b in ds.buffers)]
+                   for tensors in (model.net.inputs, model.net.outputs)]
+        if not fitting[0] or not fitting[1]:
+            return
+        inputs = fitting[0][index % len(fitting[0])]
+        outputs = fitting[1][(index // 7) % len(fitting[1])]
+        self.do_execute(model.model_id, inputs.handle, outputs.handle,
+                        self.handle(stream, Strm) if asynchronous else None)
+
     @rule(model=MODEL_PICK, inputs=HANDLE, outputs=HANDLE)
     def execute(self, model, inputs, outputs):
         self.do_execute(self.model_id(model), self.handle(inputs, DS), self.handle(outputs, DS))

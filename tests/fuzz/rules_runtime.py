@@ -3,6 +3,9 @@ callbacks with report threads, threads without a context, and argument errors.""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import threading
 import time
 import warnings
@@ -15,6 +18,7 @@ from openacl.runtime import LeakWarning
 
 from tests.fuzz.base import (CONTEXT_NULL, HANDLE, INVALID_PARAM, OK,
                              RT_PARAM_INVALID, MachineBase)
+from tests.fuzz.nets import CONFIGS
 from tests.fuzz.world import MASK32, MASK64, Ctx, DS, Ev, Reporter, Strm
 
 __all__ = ["RuntimeRules"]
@@ -27,6 +31,7 @@ THREAD_SUBSCRIBE = 107012
 STREAM_NO_CB_REG = 107015
 STREAM_SYNC_TIMEOUT = 507046
 EVENT_SYNC_TIMEOUT = 507047
+ESRCH = errno.ESRCH
 ACL_EVENT_SYNC = 0x1
 _EVENT_FLAGS = 0x1 | 0x2 | 0x8 | 0x10 | 0x20 | 0x40
 _STREAM_FLAGS = 0x3F
@@ -90,14 +95,19 @@ def _serve_reports(args):
 class RuntimeRules(MachineBase):
 
     # ------------------------------------------------------------------ lifecycle
-    @rule()
-    def init(self):
-        out = self.call("acl.init")
+    @rule(config=st.sampled_from([None] * 6 + sorted(CONFIGS)))
+    def init(self, config=None):
+        if config is None:
+            out = self.call("acl.init")
+            code = OK
+        else:
+            path, code = CONFIGS[config]
+            out = self.call("acl.init", path)
         if self.initialized:
             self.expect(out, REPEAT_INITIALIZE)
         else:
-            self.expect(out, OK)
-            self.initialized = True
+            self.expect(out, code)
+            self.initialized = code == OK
 
     @rule()
     def finalize(self):
@@ -593,6 +603,32 @@ class RuntimeRules(MachineBase):
             self.expect(get_out, OK)
             assert get_out.value == ctx.handle
         self.check_current()                   # this thread's context did not change
+
+    @rule(raises=st.booleans(), argument=st.sampled_from([None, 0, "text", [1, 2]]),
+          foreign=st.integers(0, 1 << 20))
+    def util_thread(self, raises, argument, foreign):
+        """start_thread/stop_thread: a failing function is re-raised by stop_thread (as
+        RuntimeError); a second stop, or an id no thread has, answers ESRCH."""
+        ran = []
+
+        def function(*args):
+            ran.append(args)
+            if raises:
+                raise KeyError("raised on purpose by the fuzzer")
+
+        quiet = contextlib.redirect_stderr(io.StringIO()) if raises else contextlib.nullcontext()
+        with quiet:                                # a failing thread prints its traceback
+            out = self.call("util.start_thread", function, argument)
+            self.expect(out, OK)
+            thread_id = out.value
+            assert type(thread_id) is int and thread_id > 0
+            if raises:
+                self.call("util.stop_thread", thread_id, raises=RuntimeError)
+            else:
+                self.expect_bare(self.call("util.stop_thread", thread_id), 0, fails=False)
+        assert ran == [() if argument is None else (argument,)], ran
+        self.expect_bare(self.call("util.stop_thread", thread_id), ESRCH, fails=False)
+        self.expect_bare(self.call("util.stop_thread", (1 << 48) + foreign), ESRCH, fails=False)
 
     # ------------------------------------------------------------------ argument errors
     @rule(index=st.integers(0, len(BAD_ARGUMENTS) - 1))
