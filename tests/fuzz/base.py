@@ -13,19 +13,17 @@ expected answer is then computed from the model, never from the category.
 from __future__ import annotations
 
 import collections
-import threading
+import sys
 import warnings
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
-import acl
 import openacl.runtime
 from openacl import config
 from openacl.runtime.backend import arena_for
 from openacl.runtime.handles import handles
-from openacl.runtime import LeakWarning
 
 from tests.fuzz.harness import Api, ErrorLog, Hang, Outcome
 from tests.fuzz.world import (MASK64, Buf, Ctx, DS, Ev, MD, Memory, Region, Reporter, Strm,
@@ -72,10 +70,18 @@ class MachineBase(RuleBasedStateMachine):
         super().__init__()
         # A run that failed left its state behind (a passing run releases everything, and
         # its teardown checks that): start from a fresh runtime, as a new process would.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            openacl.runtime.reset()
         self.api = Api(self.WATCHDOG_SECONDS)
+        self.api.arm()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                openacl.runtime.reset()
+        except Hang:
+            self.api.close()
+            raise AssertionError("the runtime left by the previous run could not be reset "
+                                 "(it hangs)") from None
+        finally:
+            self.api.disarm()
         self.errors_logged = ErrorLog().__enter__()
         device = arena_for("device", 0, config.device_memory())
         host = arena_for("host", 0, 64 << 30)    # the pinned-host arena (64 GiB, virtual)
@@ -399,10 +405,12 @@ class MachineBase(RuleBasedStateMachine):
     # ------------------------------------------------------------------ teardown
     def teardown(self):
         self.STATS["steps"] += max(self.steps, 0)
-        failing = __import__("sys").exc_info()[0] is not None
+        failing = sys.exc_info()[0] is not None
+        released = False
         try:
             if not failing:
                 self.release_everything()
+                released = True
         finally:
             for reporter in self.reporters:
                 reporter.exit = True
@@ -422,7 +430,7 @@ class MachineBase(RuleBasedStateMachine):
                 self.STATS["calls"] += self.api.calls
                 self.OUTCOMES.update(self.api.seen)
                 self.errors_logged.__exit__(None, None, None)
-            if not failing:
+            if released:
                 assert not leftover, f"resources left after the machine released everything: " \
                                      f"{leftover}"
 

@@ -103,8 +103,10 @@ class Api:
         self.arm()
         try:
             result = function(*args)
-        except Hang:
-            raise
+        except Hang as hang:
+            # An ordinary failure from here on, so that hypothesis shows the steps.
+            raise AssertionError(f"{qualname}{_show(args)} did not return within "
+                                 f"{self.limit} s (a hang)") from hang
         except BaseException as error:  # noqa: BLE001 - checked right below
             self.disarm()
             if raises is not None and isinstance(error, raises):

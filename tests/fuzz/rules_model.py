@@ -13,7 +13,7 @@ from hypothesis.stateful import rule
 from openacl.runtime import RUNTIME
 
 from tests.fuzz.base import (CONTEXT_NULL, COUNT, HANDLE, INVALID_PARAM, OK, POINTER,
-                             RT_PARAM_INVALID, SEED, MachineBase)
+                             RT_PARAM_INVALID, MachineBase)
 from tests.fuzz.nets import NETS, NOT_A_MODEL
 from tests.fuzz.world import (MASK32, MASK64, Buf, DS, MD, Mdl, Op, Region, Strm, TD,
                               overlaps, usable_size)
@@ -213,7 +213,7 @@ class ModelRules(MachineBase):
         assert item.message is None and type(item.value) is int and item.value >= 0
         for key, value in (("type", desc.data_type), ("format", desc.format),
                            ("num_dims", len(desc.dims)), ("element_count", count),
-                           ("size", count * item.value), ("name", "")):
+                           ("size", count * item.value), ("name", desc.name)):
             self.expect_bare(self.call(f"acl.get_tensor_desc_{key}", handle), value, False)
         out = self.call("acl.get_tensor_desc_dim", handle, index)
         out2 = self.call("acl.get_tensor_desc_dim_v2", handle, index)
@@ -234,6 +234,63 @@ class ModelRules(MachineBase):
             return self.answer(out, INVALID_PARAM)
         self.expect(out, OK)
         desc.dims = list(dims)
+
+    @rule(pick=HANDLE, ranges=st.lists(st.lists(st.integers(-1, 64), min_size=2, max_size=2),
+                                       max_size=5),
+          index=INDEX, count=st.sampled_from([2, 2, 0, 1, 4096, 4097]),
+          name=st.sampled_from(["", "x", "input:0", "名字"]), format_=FORMATS)
+    def tensor_desc_ranges_names_formats(self, pick, ranges, index, count, name, format_):
+        handle = self.handle(pick, TD)
+        desc = self.obj(handle, TD)
+        out = self.call("acl.set_tensor_shape_range", handle, ranges)
+        if desc is None or len(ranges) != len(desc.dims):
+            self.expect(out, INVALID_PARAM)
+        else:
+            self.expect(out, OK)
+            desc.ranges = [list(r) for r in ranges]
+        out = self.call("acl.get_tensor_desc_dim_range", handle, index, count)
+        i = index & MASK64
+        if count > 4096 or desc is None or i >= len(desc.dims) or count < 2:
+            self.expect(out, INVALID_PARAM)
+            assert out.value is None
+        else:
+            self.expect(out, OK)
+            ranges = desc.ranges
+            want = ranges[i] if ranges is not None and i < len(ranges) else [desc.dims[i]] * 2
+            assert out.value == want, f"dim range {out.value}, expected {want}"
+        out = self.call("acl.set_tensor_desc_name", handle, name)
+        self.expect_bare(out, None, fails=desc is None)
+        if desc is not None:
+            desc.name = name
+            self.expect_bare(self.call("acl.get_tensor_desc_name", handle), name, fails=False)
+        out = self.call("acl.trans_tensor_desc_format", handle, format_)
+        if desc is None:
+            return self.answer(out, INVALID_PARAM)
+        order = {(0, 1): (0, 2, 3, 1), (1, 0): (0, 3, 1, 2)}.get((desc.format, format_))
+        if format_ != desc.format and (order is None or len(desc.dims) != 4):
+            self.expect(out, INVALID_PARAM)
+            assert out.value == 0
+            return
+        self.expect(out, OK)
+        dims = [desc.dims[k] for k in order] if format_ != desc.format else desc.dims
+        clone = self.register(out.value, TD(0, desc.data_type, dims, format_))
+        clone.name = desc.name
+        clone.ranges = desc.ranges
+        for key, value in (("format", format_), ("num_dims", len(dims)), ("name", desc.name)):
+            self.expect_bare(self.call(f"acl.get_tensor_desc_{key}", clone.handle), value, False)
+
+    @rule(bits=st.integers(-1, 1 << 17), value=st.one_of(
+        st.floats(allow_nan=False, width=32), st.sampled_from([1e9, -1e-9, 65504.0, 2]),
+        st.integers(-70000, 70000)))
+    def float16_conversions(self, bits, value):
+        out = self.call("acl.float16_to_float", bits)
+        want = float(np.array(bits & 0xFFFF, np.uint16).view(np.float16))
+        assert out.message is None and type(out.value) is float
+        assert out.value == want or (np.isnan(want) and np.isnan(out.value)), (bits, out.value)
+        out = self.call("acl.float_to_float16", value)
+        with np.errstate(over="ignore"):
+            want = int(np.array(value, np.float32).astype(np.float16).view(np.uint16))
+        assert out.message is None and out.value == want, (value, out.value, want)
 
     @rule(pick=HANDLE, ptr=POINTER, count=COUNT)
     def set_tensor_const(self, pick, ptr, count):

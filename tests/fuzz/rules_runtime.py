@@ -19,7 +19,7 @@ from openacl.runtime import LeakWarning
 from tests.fuzz.base import (CONTEXT_NULL, HANDLE, INVALID_PARAM, OK,
                              RT_PARAM_INVALID, MachineBase)
 from tests.fuzz.nets import CONFIGS
-from tests.fuzz.world import MASK32, MASK64, Ctx, DS, Ev, Reporter, Strm
+from tests.fuzz.world import MASK32, Ctx, DS, Ev, Reporter, Strm
 
 __all__ = ["RuntimeRules"]
 

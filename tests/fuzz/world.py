@@ -378,6 +378,8 @@ class TD:
         self.data_type = data_type
         self.dims = list(dims)
         self.format = format_
+        self.name = ""
+        self.ranges: list | None = None     # set_tensor_shape_range
         self.live = True
 
 
