@@ -71,6 +71,8 @@ def main(argv=None) -> int:
             break
         count = args.round if examples is None else min(args.round, examples - done)
         round_seed = args.seed + round_index
+        # too_slow: a run of many steps that loads models and starts threads is slow by
+        # design; hypothesis would otherwise stop a long campaign over it.
         options = dict(max_examples=count, stateful_step_count=args.steps, deadline=None,
                        database=None, derandomize=False, print_blob=True,
                        suppress_health_check=[HealthCheck.too_slow])
