@@ -63,4 +63,7 @@ def float16_to_float(value):
 
 @implements("acl.float_to_float16")
 def float_to_float16(value):
-    return int(np.array(value, np.float32).astype(np.float16).view(np.uint16))
+    """IEEE round to nearest; beyond float16's range the bits of +-inf, as the C cast gives
+    (quietly: numpy's overflow warning is not pyACL's)."""
+    with np.errstate(over="ignore"):
+        return int(np.array(value, np.float32).astype(np.float16).view(np.uint16))
