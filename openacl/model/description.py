@@ -151,6 +151,7 @@ def describe(model: OfflineModel) -> ModelDescription:
     for value in graph_inputs:
         aipp = record.aipp_for(value.name)
         if aipp is not None:
+            _check_aipp_image(value, aipp, model.origin)
             inputs.append(_aipp_input(value.name, aipp))
             continue
         dims = _dims(value)
@@ -211,6 +212,17 @@ def _aipp_input(name: str, config: AippConfig) -> TensorInfo:
     dims = [batch, height, width, config.layout.channels]
     size = 0 if -1 in dims else batch * image_bytes(config.input_format, width, height)
     return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC, size, aipp=config)
+
+
+def _check_aipp_image(value: onnx.ValueInfoProto, config: AippConfig, origin: str) -> None:
+    """The record's AIPP config must describe the raw image the graph input takes."""
+    expected = list(aipp_engine_shape(config, config.model_dims))
+    graph = _dims(value)
+    if len(graph) != len(expected) or any(g >= 0 and e >= 0 and g != e
+                                          for g, e in zip(graph, expected)):
+        raise GeParamInvalid(f"model {origin}: its openacl record does not match its graph: "
+                             f"aipp[{value.name!r}] describes a raw image of shape {expected}, "
+                             f"but the graph input takes {graph}")
 
 
 def aipp_engine_shape(config: AippConfig, network_shape) -> tuple:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ctypes
 
 from openacl.constants import ErrorCode
-from openacl.errors import AclError, GeParamInvalid
+from openacl.errors import AclError, GeParamInvalid, ModelExecuteFailed
 from openacl.model.dataset import Dataset, TensorDesc
 from openacl.model.executor import BoundRun, Executor, _nbytes
 from openacl.runtime.handles import handles
@@ -32,7 +32,11 @@ class RangedExecutor(Executor):
         bound = self._bound_for(inputs, outputs, allocate_outputs)
         self.run(bound)
         if bound.outputs is None:                   # the engine allocated the outputs
-            results = bound.binding.engine_outputs()
+            try:
+                results = bound.binding.engine_outputs()
+            except Exception as error:  # noqa: BLE001 - e.g. bfloat16: no numpy type to hand back
+                raise ModelExecuteFailed(f"{self.label} ran, but the engine cannot hand back "
+                                         f"its outputs: {error}") from None
             dims = [self._copy_out(outputs, i, array) for i, array in enumerate(results)]
         else:
             dims = [shape for _, shape in bound.outputs]
