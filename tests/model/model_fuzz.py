@@ -47,12 +47,13 @@ _UNKNOWN_OUTPUT = 1 << 20          # buffer for an output whose size is known on
 _MEMCPY_H2D, _MEMCPY_D2H = 1, 2
 _DYNAMIC_TENSOR = "ascend_mbatch_shape_data"
 _DYNAMIC_AIPP = "ascend_dynamic_aipp_data"
+_RGB888_U8 = 3
 
 
 # ------------------------------------------------------------------------ corpus
 
 def build_corpus(folder) -> dict[str, str]:
-    """Convert the five model kinds with openacl's own atc; return {kind: .om path}."""
+    """Convert the model kinds with openacl's own atc; return {kind: .om path}."""
     from openacl.atc import convert
     from tests.model import builders, gear_models
     from tests.model.test_aipp import config_text, identity
@@ -73,6 +74,8 @@ def build_corpus(folder) -> dict[str, str]:
                                 "matrix": [298, 516, 0, 298, -100, -208, 298, 0, 409],
                                 "input_bias": [16, 128, 128], "mean_chn": [10, 20, 30, 0]}))
     identity(os.path.join(folder, "aipp.onnx"), [1, 3, 6, 8])
+    with open(os.path.join(folder, "dynamic.cfg"), "w") as file:
+        file.write("aipp_op { aipp_mode: dynamic max_src_image_size: 1024 }\n")
     return {
         "static": atc(builders.classifier(classes=10, size=8), "static"),
         "batch": atc(gear_models.batch_model()[0], "batch", "--input_shape=x:-1,3,4,4",
@@ -81,7 +84,14 @@ def build_corpus(folder) -> dict[str, str]:
                     "--dynamic_dims=1,2;3,5", "--input_format=ND"),
         "range": atc(gear_models.range_model()[0], "range", "--input_shape_range=x:[1~16,3]"),
         "aipp": atc(None, "aipp", f"--insert_op_conf={os.path.join(folder, 'aipp.cfg')}"),
+        "aipp_dynamic": _dynamic_aipp(atc, folder),
     }
+
+
+def _dynamic_aipp(atc, folder: str) -> str:
+    """The AIPP source converted with dynamic AIPP (parameters from a buffer at run time)."""
+    os.replace(os.path.join(folder, "aipp.onnx"), os.path.join(folder, "aipp_dynamic.onnx"))
+    return atc(None, "aipp_dynamic", f"--insert_op_conf={os.path.join(folder, 'dynamic.cfg')}")
 
 
 # ------------------------------------------------------------------------ choices
@@ -539,6 +549,10 @@ def _execute(model_id: int, model: bytes, calls: Calls, how: str) -> None:
                 run.descs.append(tensor_desc)
                 acl.mdl.set_dataset_tensor_desc(inputs, tensor_desc, index)
         output_pointers = [run.buffer(outputs, size or _UNKNOWN_OUTPUT) for size in output_sizes]
+        for index, (name, _, _, _) in enumerate(plan):
+            if name == _DYNAMIC_AIPP and not _set_dynamic_aipp(model_id, inputs, index, plan,
+                                                               calls):
+                return
         if gear_index is not None and not _choose_gear(model_id, desc, inputs, gear_index,
                                                        calls):
             return
@@ -622,6 +636,21 @@ def _choose_gear(model_id, desc, inputs, index, calls) -> bool:
     else:
         return False
     return result[1] == 0
+
+
+def _set_dynamic_aipp(model_id, inputs, index, plan, calls) -> bool:
+    """Dynamic AIPP parameters as a program sets them: an RGB image of the corpus's 8x6."""
+    batch = plan[0][1][0] if plan[0][1] else 1
+    aipp = acl.mdl.create_aipp(batch)
+    if not aipp:
+        return False
+    try:
+        acl.mdl.set_aipp_input_format(aipp, _RGB888_U8)
+        acl.mdl.set_aipp_src_image_size(aipp, 8, 6)
+        return calls.call("set_input_aipp", acl.mdl.set_input_aipp, model_id, inputs, index,
+                          aipp, codes={0, 145000, 100000})[1] == 0
+    finally:
+        acl.mdl.destroy_aipp(aipp)
 
 
 def _has_free_axes(desc, index) -> bool:
