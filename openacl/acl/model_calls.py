@@ -507,7 +507,7 @@ def execute_async(model_id, input, output, stream):
     target = RUNTIME.stream(stream)
     executor = model.executor
     executor.prepare(inputs, outputs)
-    target.submit(lambda: executor.execute(inputs, outputs, allocate_outputs=False),
+    model.enqueue(target, lambda: executor.execute(inputs, outputs, allocate_outputs=False),
                   f"execute_async of model {model_id}")
 
 

@@ -144,7 +144,9 @@ class Memory:
 
     # ----------------------------------------------------------- allocation
     def add_arena(self, arena: Arena) -> None:
-        self.arenas.append(arena)
+        """Know ``arena`` from now on (arenas live as long as the process, across inits)."""
+        if arena not in self.arenas:
+            self.arenas.append(arena)
 
     def allocate(self, arena: Arena, size: int, kind: str, policy: int = 0,
                  pad: bool = True) -> Allocation:

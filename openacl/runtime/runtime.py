@@ -93,17 +93,16 @@ class Runtime:
         with self.lock:
             leaks = self.leak_report()
             self.reports.clear()                # releases streams blocked on callbacks
-            for _, hook in self._teardown_hooks:
-                hook()
-            for device in self._devices or ():
+            for device in self._devices or ():   # queued work runs while its models exist
                 for context in list(device.contexts):
                     context.destroy()
                 device.default_context = None
                 device.set_count = 0
+            for _, hook in self._teardown_hooks:
+                hook()
             for event in handles.live(Event):   # their contexts are gone: so are they
                 handles.remove(event.handle)
-            self.memory.release_all()
-            self.memory.arenas.clear()
+            self.memory.release_all()    # arenas stay known: their old pointers stay refused
             self._devices = None
             self.host_arena = None
             self.sys_params = {}

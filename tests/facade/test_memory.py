@@ -336,3 +336,18 @@ def test_finalize_reports_and_releases_leaks():
     with pytest.warns(openacl.runtime.LeakWarning, match=r"1 device allocation of 1000 bytes"):
         assert acl.finalize() == ACL_SUCCESS
     assert acl.rt.get_context() == (0, 107002)
+
+
+def test_device_pointers_from_before_finalize_stay_refused():
+    assert acl.init() == 0 and acl.rt.set_device(0) == 0
+    stale, _ = acl.rt.malloc(64, 0)
+    assert acl.rt.free(stale) == ACL_SUCCESS
+    assert acl.rt.reset_device(0) == 0 and acl.finalize() == 0
+    # No device is built yet after finalize; the address is still known as device memory.
+    with pytest.raises(ValueError, match="not in any live allocation"):
+        acl.util.ptr_to_bytes(stale, 8)
+    assert acl.init() == 0
+    desc = acl.create_tensor_desc(0, [2], 2)
+    assert acl.set_tensor_const(desc, stale, 8) == ACL_ERROR_RT_PARAM_INVALID
+    acl.destroy_tensor_desc(desc)
+    assert acl.finalize() == 0

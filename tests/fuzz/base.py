@@ -91,7 +91,6 @@ class MachineBase(RuleBasedStateMachine):
         self.models: dict = {}                   # model id -> Mdl
         self.dead_model_ids: list[int] = []
         self.initialized = False
-        self.devices_built = False               # the runtime builds its devices on first use
         self.set_count = 0
         self.default_ctx: Ctx | None = None
         self.current: Ctx | None = None          # the main thread's current context
@@ -169,11 +168,6 @@ class MachineBase(RuleBasedStateMachine):
 
     def pointer(self, pick) -> int:
         address = self._pointer(pick)
-        if not self.devices_built and self.mem.in_arena(address):
-            # restricted until fixed: until a call builds the devices (at the start, and
-            # after acl.finalize), the runtime does not know its arenas, so a stale device
-            # pointer is accepted as host memory (ptr_to_bytes, set_tensor_const read it).
-            return 0
         region = self.mem.region_at(address)
         if region is not None and region.kind == "scratch":
             return 0     # the runtime's own memory: a program cannot know its address
@@ -325,7 +319,6 @@ class MachineBase(RuleBasedStateMachine):
             self.dead_model_ids.append(model_id)
             del self.models[model_id]
         self.initialized = False
-        self.devices_built = False
         self.set_count = 0
         self.default_ctx = None
         self.current = None

@@ -405,6 +405,9 @@ class ModelRules(MachineBase):
         if ctx is not model.ctx:
             return self.expect(out, MODEL_CONTEXT)
         self.expect(out, OK)
+        # unload waits for the model's queued executions: their streams ran what they held.
+        for stream in {op.stream for op in self.mem.inflight if op.model is model}:
+            self.drained(stream)
         del self.models[model.model_id]
         self.dead_model_ids.append(model.model_id)
         for region in model.scratch:
@@ -412,18 +415,9 @@ class ModelRules(MachineBase):
                 self.free_region(region)
         return OK
 
-    def executions_queued(self, model=None) -> bool:
-        return any(op.model is not None and (model is None or op.model is model)
-                   for op in self.mem.inflight)
-
     @rule(pick=MODEL_PICK)
     def unload(self, pick):
         model_id = self.model_id(pick)
-        model = self.models.get(model_id & MASK32)
-        if model is not None and self.executions_queued(model):
-            # restricted until fixed: unloading a model whose execute_async is still queued
-            # lets the queued execution run on the released session (500000 at synchronize).
-            return
         self.do_unload(model_id)
 
     # ------------------------------------------------------------------ model descs

@@ -14,6 +14,7 @@ from onnx import TensorProto as T
 from onnx import numpy_helper
 
 import acl
+import openacl.runtime
 from openacl import FidelityWarning
 from tests.model import builders
 
@@ -513,3 +514,43 @@ def test_a_failing_task_surfaces_at_synchronize_event(context, tmp_path):
     acl.rt.destroy_event(event)
     acl.rt.destroy_stream(stream)
     net.release()
+
+
+def test_unload_waits_for_the_models_queued_executions(context, tmp_path):
+    net = AsyncNet(_save(builders.classifier(classes=10, size=16), tmp_path, "c.onnx"), 1)
+    stream, _ = acl.rt.create_stream()
+    slot, image = net.slots[0], _image(7)
+    for _ in range(20):
+        net.enqueue(slot, image, stream)
+    # Unloading with executions still queued: they run first, on the loaded session.
+    model_id, desc = net.model_id, net.desc
+    net.model_id = None
+    assert acl.mdl.unload(model_id) == ACL_SUCCESS
+    assert acl.rt.synchronize_stream(stream) == ACL_SUCCESS, acl.get_recent_err_msg()
+    expected = builders.reference(builders.classifier(classes=10, size=16), {"data": image})[0]
+    assert np.array_equal(net.output(slot), expected.ravel())
+    assert acl.mdl.execute_async(model_id, slot["in_set"], slot["out_set"], stream) == 145003
+    acl.mdl.destroy_desc(desc)
+    for kind in ("in", "out"):
+        dataset = slot[kind + "_set"]
+        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
+        acl.mdl.destroy_dataset(dataset)
+        acl.rt.free(slot[kind + "_dev"])
+        acl.rt.free_host(slot[kind + "_host"])
+    assert acl.rt.destroy_stream(stream) == ACL_SUCCESS
+
+
+def test_finalize_runs_queued_executions_before_it_unloads(tmp_path, caplog):
+    assert acl.init() == ACL_SUCCESS and acl.rt.set_device(0) == ACL_SUCCESS
+    net = AsyncNet(_save(builders.classifier(classes=10, size=16), tmp_path, "c.onnx"), 1)
+    stream, _ = acl.rt.create_stream()
+    for _ in range(20):
+        net.enqueue(net.slots[0], _image(3), stream)
+    with pytest.warns(openacl.runtime.LeakWarning, match="1 model of"):
+        assert acl.finalize() == ACL_SUCCESS
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    for kind in ("in", "out"):                 # host objects outlive finalize
+        dataset = net.slots[0][kind + "_set"]
+        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
+        acl.mdl.destroy_dataset(dataset)
+    acl.mdl.destroy_desc(net.desc)
