@@ -45,6 +45,9 @@ class Skeleton:
     def problem(self, shapes: dict) -> str | None:
         """The graph's first inconsistency with these input shapes (name -> dims), or None."""
         for name, dims in shapes.items():
+            too_big = _too_big(self.inputs[name], dims)
+            if too_big:
+                return too_big
             tensor = self.inputs[name].type.tensor_type
             if dims is None:
                 tensor.ClearField("shape")
@@ -68,6 +71,22 @@ class Skeleton:
         except Exception:  # noqa: BLE001 - inference cannot run (>2 GB...): nothing to tell
             return None
         return _node_problem(inferred.graph)
+
+
+def _too_big(value: onnx.ValueInfoProto, dims) -> str | None:
+    """An input no device could hold (2**63 bytes or more: beyond what size_t sizes say)."""
+    if dims is None or not all(isinstance(d, int) and d >= 0 for d in dims):
+        return None
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(
+            value.type.tensor_type.elem_type).itemsize
+    except (KeyError, TypeError, ValueError):
+        return None
+    size = math.prod(dims) * itemsize
+    if size < 2**63:
+        return None
+    return f"input [{value.name}] of shape {list(dims)} needs {size} bytes, more than any " \
+           f"device holds"
 
 
 def _copy_fields(source, target, skip: str) -> None:

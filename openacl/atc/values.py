@@ -8,6 +8,8 @@ in a build script reads the same as it would on an Ascend machine. Names may the
 
 from __future__ import annotations
 
+import re
+
 from openacl.atc.errors import AtcError, invalid_value
 
 __all__ = ["parse_input_shape", "parse_name_list", "parse_out_nodes", "parse_output_type",
@@ -18,6 +20,8 @@ OUTPUT_TYPES = ("FP32", "FP16", "UINT8")
 MIN_PROFILES = 2          # ATC's kMinShapesCount
 MAX_PROFILES = 100        # ATC's kMaxShapesCount
 UNBOUNDED = -1            # upper bound of an open shape range
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+_INT64 = 2**63
 _SHAPE_SAMPLE = "input_name1:n1,c1,h1,w1;input_name2:n2,c2,h2,w2"
 _RANGE_SAMPLE = "input_name1:[n1~n2,c1,h1,w1];input_name2:[n2~n3,c2,h2,w2]"
 
@@ -43,7 +47,7 @@ def parse_input_shape(text: str) -> dict[str, list]:
                 continue
             dim = _int(dim_text)
             if dim is None:
-                raise _shape_error(text, f"[{dim_text}] is not an integer")
+                raise _shape_error(text, f"[{dim_text}] is not a 64-bit integer")
             if dim == 0 or dim < -1:
                 raise AtcError("E10011", f"Value [{text}] for parameter [--input_shape] is "
                                          f"invalid. Shape values must be positive integers. The "
@@ -114,7 +118,7 @@ def parse_profiles(text: str, parameter: str) -> list[list[int]]:
         for value in profile:
             number = _int(value)
             if number is None:
-                raise invalid_value(text, parameter, f"[{value}] is not an integer")
+                raise invalid_value(text, parameter, f"[{value}] is not a 64-bit integer")
             if number <= 0:
                 raise AtcError("E10038", f"Dimension size [{number}] is invalid. The value must "
                                          f"be greater than 0.")
@@ -181,7 +185,7 @@ def parse_shape_range(text: str, input_order: list[str]) -> dict[str, list[list[
                 continue
             dim = _int(dim_text)
             if dim is None:
-                raise error(f"[{dim_text}] is not an integer")
+                raise error(f"[{dim_text}] is not a 64-bit integer")
             if dim == UNBOUNDED:
                 dims.append([1, UNBOUNDED])
             elif dim > 0:
@@ -197,7 +201,7 @@ def parse_shape_range(text: str, input_order: list[str]) -> dict[str, list[list[
 def _range(text: str, error) -> tuple[int, int]:
     low_text, _, high_text = text.partition("~")
     if not (_is_int(low_text) and _is_int(high_text)):
-        raise error(f"range [{text}] must be formatted as lo~hi with integers")
+        raise error(f"range [{text}] must be formatted as lo~hi with 64-bit integers")
     low, high = int(low_text), int(high_text)
     if low < 1 or (high != UNBOUNDED and high < low):
         raise error(f"range [{text}] must have 1 <= lo <= hi (hi may be -1: unbounded)")
@@ -222,8 +226,9 @@ def _split(text: str, separator: str) -> list[str]:
 
 
 def _is_int(text: str) -> bool:
+    """An ASCII integer that fits ONNX's int64 dims (str.isdigit would take "²" too)."""
     text = text.strip()
-    return bool(text) and text.lstrip("-+").isdigit()
+    return bool(_INTEGER.fullmatch(text)) and -_INT64 <= int(text) < _INT64
 
 
 def _int(text: str) -> int | None:
