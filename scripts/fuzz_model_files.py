@@ -33,7 +33,7 @@ from tests.atc import atc_fuzz  # noqa: E402
 from tests.model import model_fuzz  # noqa: E402
 
 TARGETS = ("loaders", "atc")
-ATC_FAMILIES = (*atc_fuzz.SOURCE_MUTATIONS, "shape")
+ATC_FAMILIES = (*atc_fuzz.SOURCE_MUTATIONS, "shape", "shape_text")
 
 
 def main(argv=None) -> int:
@@ -80,8 +80,9 @@ def main(argv=None) -> int:
                 family = choose.choice(chosen or ATC_FAMILIES)
                 kind = choose.choice(sorted(sources))
                 source, flags = sources[kind]
-                if family == "shape":
-                    flags = atc_fuzz.random_shape_flags(flags, choose)
+                if family in ("shape", "shape_text"):
+                    flags = atc_fuzz.random_shape_flags(flags, choose,
+                                                        nasty=family == "shape_text")
                     mutant = model_fuzz.Mutant(source, f"shapes {flags}")
                 else:
                     mutant = model_fuzz.MUTATIONS[family](source, choose)

@@ -82,9 +82,18 @@ def reshape_model() -> onnx.ModelProto:
     return model
 
 
-def random_shape_flags(flags: list[str], choose) -> list[str]:
-    """The flags with the sizes in --input_shape / --input_shape_range redrawn (1..9)."""
+# Size texts a user may mistype: signs, zero, beyond int64, huge, not ASCII, not integers.
+NASTY_SIZES = ["0", "-5", "-1", "+3", "2147483648", str(2**40), str(2**62), str(2**63),
+               "99999999999999999999", "\u00b2", "\u0663", "1e3", "3.0", " 4 ", "0x10", "~",
+               "1~", "~-1", "5~2", "1~99999999999999999999", ""]
+
+
+def random_shape_flags(flags: list[str], choose, nasty: bool = False) -> list[str]:
+    """The flags with the sizes in --input_shape / --input_shape_range redrawn (1..9; with
+    ``nasty``, now and then a mistyped size from NASTY_SIZES)."""
     def redraw(match):
+        if nasty and choose.integer(0, 3) == 0:
+            return choose.choice(NASTY_SIZES)
         return str(choose.integer(1, 9))
     out = []
     for flag in flags:

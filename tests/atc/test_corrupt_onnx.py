@@ -19,10 +19,10 @@ from onnx import TensorProto, helper
 import acl
 from openacl.atc import cli
 from openacl.model.external import external_tensors
-from tests.atc.atc_fuzz import SOURCE_MUTATIONS, build_sources, check_atc
+from tests.atc.atc_fuzz import SOURCE_MUTATIONS, build_sources, check_atc, random_shape_flags
 from tests.atc.builders import SOC
 from tests.model import builders
-from tests.model.model_fuzz import MUTATIONS, DataChooser
+from tests.model.model_fuzz import MUTATIONS, DataChooser, Mutant
 from tests.model.test_execute import Model
 
 FAILURE = "ATC run failed, Please check the detail log, Try 'atc --help' for more information"
@@ -45,6 +45,18 @@ def test_corrupt_sources_get_an_e_code_or_a_good_om(context, sources, tmp_path, 
     mutant = MUTATIONS[family](source, choose)
     problems = check_atc(mutant, flags, tmp_path)
     assert not problems, f"{kind} source, {mutant.what}: {problems}"
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_mistyped_shape_options_get_an_e_code_or_a_good_om(context, sources, tmp_path, data):
+    choose = DataChooser(data)
+    kind = choose.choice(sorted(sources))
+    source, flags = sources[kind]
+    flags = random_shape_flags(flags, choose, nasty=True)
+    problems = check_atc(Mutant(source, "shape text"), flags, tmp_path)
+    assert not problems, f"{kind} source, {flags}: {problems}"
 
 
 def _atc(capsys, tmp_path, source, *flags):

@@ -110,6 +110,20 @@ def test_the_console_says_it_atc_style(tmp_path, capsys):
     assert not (tmp_path / "o.om").exists()
 
 
+@pytest.mark.parametrize("shape, code, says", [
+    ("data:1,3,99999999999999999999,16", "E10002", "[99999999999999999999] is not a 64-bit "
+                                                   "integer"),
+    ("data:1,3,\u00b2,16", "E10002", "[\u00b2] is not a 64-bit integer"),
+    ("data:1,3,4611686018427387904,16", "E10001", "needs 885443715538058477568 bytes, more "
+                                                  "than any device holds"),
+])
+def test_sizes_no_device_holds_or_that_are_not_integers(tmp_path, shape, code, says):
+    """Found by fuzzing: these ended in E19999 (an int64 overflow, int("\u00b2"))."""
+    source = _source(tmp_path, builders.classifier(classes=10))
+    error = _refused(tmp_path, f"--model={source}", f"--input_shape={shape}")
+    assert error.code == code and says in error.message
+
+
 # ---------------------------------------------------------------- what still converts
 
 def test_valid_shapes_convert_and_compute_what_the_source_computes(tmp_path):
