@@ -200,6 +200,13 @@ class AippConfig:
                                   f"format openacl converts")
         if len(config.model_dims) != 4 or config.model_format not in ("NCHW", "NHWC"):
             raise AippRecordError("model_dims must be 4 dims of an NCHW or NHWC input")
+        # Dynamic AIPP reads its parameters through one graph input per parameter tensor;
+        # static AIPP has them in the graph. (The executor pairs them up by position.)
+        need = len(PARAMETER_TENSORS) if config.dynamic else 0
+        names = config.parameter_inputs
+        if len(names) != need or len(set(names)) != len(names):
+            raise AippRecordError(f"parameter_inputs names {len(names)} input(s); {config.mode} "
+                                  f"AIPP has {need} distinct ones")
         return config
 
 

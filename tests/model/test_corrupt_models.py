@@ -227,8 +227,10 @@ RECORD_CASES = [
      "aipp['data'] describes a raw image of shape [1099511627776, 9, 8, 1]"),
     ("aipp_dynamic", _edit(("aipp", "data", "max_src_image_size"), 2000),
      "aipp['data'] describes a raw image of shape [2000], but the graph input takes [1024]"),
-    ("aipp_dynamic", _edit(("aipp", "data", "parameter_inputs"), ["nope"]),
-     "aipp['data'].parameter_inputs names ['nope']"),
+    ("aipp_dynamic", _edit(("aipp", "data", "parameter_inputs"), DELETE),
+     "aipp['data']: parameter_inputs names 0 input(s); dynamic AIPP has 6 distinct ones"),
+    ("aipp", _edit(("aipp", "data", "parameter_inputs"), ["data"]),
+     "aipp['data']: parameter_inputs names 1 input(s); static AIPP has 0 distinct ones"),
 ]
 
 
