@@ -15,6 +15,7 @@ from openacl.model.aipp_dynamic import AippFeed
 from openacl.model.dataset import Dataset, buffer_epoch, epoch_cell
 from openacl.model.description import ModelDescription
 from openacl.runtime import RUNTIME, transfers
+from openacl.runtime.mapped import inaccessible
 from openacl.runtime.memory import DEVICE
 
 __all__ = ["Executor", "BoundRun"]
@@ -57,6 +58,7 @@ class Executor:
         self._scratch: dict[int, object] = {}      # input index -> allocation for skipped inputs
         self._epoch = epoch_cell()
         self._running: list = []                   # one token per execution in flight
+        self._foreign: list = []                   # host ranges of the binding being built
 
     # ------------------------------------------------------------------ hot path
     def execute(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool = True) -> None:
@@ -117,6 +119,7 @@ class Executor:
     # ------------------------------------------------------------------ binding
     def _bind(self, inputs: Dataset, outputs: Dataset, allocate_outputs: bool) -> BoundRun:
         description = self.description
+        self._foreign = []
         self._check_counts(inputs, outputs)
         shapes, output_shapes = self._shapes(inputs)
         binding = self.session.new_binding()
@@ -152,7 +155,7 @@ class Executor:
             binding.bind_output(tensor.name, tensor.engine_type, shape, address)
             bound_outputs.append((tensor.name, shape))
         stamp = self.stamp(inputs, outputs)
-        run = self.session.runner(binding)
+        run = self._runner(binding)
         if feeds:
             run = _with_aipp_refresh(run, feeds)
         bound = BoundRun(binding, run, stamp, inputs, outputs, bound_inputs, bound_outputs)
@@ -209,11 +212,34 @@ class Executor:
             raise AclError(f"{what} buffer: {error.message}",
                            ErrorCode.ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID) from None
         arena = memory.arena_of(buffer.address)
+        if arena is None and memory.borrowed.find(buffer.address) is None:
+            self._foreign.append((buffer.address, need, write, what))
         if arena is None or (arena.kind != DEVICE and _host_run_mode()):
             report_fidelity(f"{what} buffer {buffer.address:#x} is host memory; an NPU runs "
                             f"models on device memory (acl.rt.malloc) only",
                             code=ErrorCode.ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID)
         return buffer.address
+
+    def _runner(self, binding):
+        """The binding's run; host memory openacl did not hand out is checked before each.
+
+        Runtime memory cannot vanish under a cached binding (frees are seen), and borrowed
+        host objects are kept alive; foreign memory can be unmapped between two runs.
+        """
+        run = self.session.runner(binding)
+        foreign, self._foreign = tuple(self._foreign), []
+        if not foreign:
+            return run
+
+        def run_where_mapped():
+            for address, count, write, what in foreign:
+                problem = inaccessible(address, count, write)
+                if problem is not None:
+                    raise AclError(f"{what} buffer: {problem}",
+                                   ErrorCode.ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID)
+            run()
+
+        return run_where_mapped
 
     def _scratch_for(self, index: int, need: int) -> int:
         """Zero-filled runtime memory standing in for an input the program left empty."""

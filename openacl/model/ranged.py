@@ -81,6 +81,7 @@ class RangedExecutor(Executor):
         return shapes
 
     def _bind_ranged(self, inputs, outputs, shapes, allocate_outputs, stamp) -> BoundRun:
+        self._foreign = []
         binding = self.session.new_binding()
         for index, tensor in enumerate(self.description.data_inputs):
             shape = shapes[tensor.name]
@@ -111,7 +112,7 @@ class RangedExecutor(Executor):
         else:
             for tensor in self.description.outputs:
                 binding.bind_output_to_engine(tensor.name)
-        return BoundRun(binding, self.session.runner(binding), stamp, inputs, outputs,
+        return BoundRun(binding, self._runner(binding), stamp, inputs, outputs,
                         list(shapes.items()), bound_outputs)
 
     def _copy_out(self, outputs: Dataset, index: int, array) -> list[int]:

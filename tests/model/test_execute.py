@@ -291,3 +291,28 @@ def test_an_empty_input_buffer_is_skipped(classifier):
                                   builders.reference(model, {"data": zeros})[0])
     acl.destroy_data_buffer(empty)
     acl.mdl.destroy_dataset(skipped)
+
+
+def test_foreign_host_buffers_unmapped_between_runs_are_refused(classifier):
+    import ctypes
+    import mmap
+
+    net, model = classifier
+    image = _image(5)
+    region = mmap.mmap(-1, mmap.PAGESIZE * 4)
+    address = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    ctypes.memmove(address, image.tobytes(), image.nbytes)
+    data_buffer = acl.mdl.get_dataset_buffer(net.inputs, 0)
+    device_input, size = net.buffer(net.inputs, 0)
+    assert acl.update_data_buffer(data_buffer, address, size) == ACL_SUCCESS
+    with pytest.warns(FidelityWarning, match="host memory"):
+        assert net.execute() == ACL_SUCCESS                 # works here, reported
+    np.testing.assert_array_equal(net.read(0, np.float32, (1, 100)),
+                                  builders.reference(model, {"data": image})[0])
+    libc = ctypes.CDLL(None)
+    libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+    assert libc.munmap(address, mmap.PAGESIZE * 4) == 0     # the program frees it behind us
+    assert net.execute() == ACL_ERROR_GE_EXEC_MODEL_ADDR_INVALID   # the cached binding: no crash
+    assert "not mapped memory of this process" in acl.get_recent_err_msg()
+    assert acl.update_data_buffer(data_buffer, device_input, size) == ACL_SUCCESS
+    assert net.execute() == ACL_SUCCESS
