@@ -89,14 +89,19 @@ class AsyncNet:
     def output(self, slot):
         return np.frombuffer(acl.util.ptr_to_bytes(slot["out_host"], self.out_size), np.float32)
 
-    def release(self):
+    def release_buffers(self, memory=True):
+        """Destroy the datasets and buffers; free the memory unless finalize already did."""
         for slot in self.slots:
             for kind in ("in", "out"):
                 dataset = slot[kind + "_set"]
                 acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
                 acl.mdl.destroy_dataset(dataset)
-                acl.rt.free(slot[kind + "_dev"])
-                acl.rt.free_host(slot[kind + "_host"])
+                if memory:
+                    acl.rt.free(slot[kind + "_dev"])
+                    acl.rt.free_host(slot[kind + "_host"])
+
+    def release(self):
+        self.release_buffers()
         assert acl.mdl.unload(self.model_id) == 0
         acl.mdl.destroy_desc(self.desc)
 
@@ -524,19 +529,13 @@ def test_unload_waits_for_the_models_queued_executions(context, tmp_path):
         net.enqueue(slot, image, stream)
     # Unloading with executions still queued: they run first, on the loaded session.
     model_id, desc = net.model_id, net.desc
-    net.model_id = None
     assert acl.mdl.unload(model_id) == ACL_SUCCESS
     assert acl.rt.synchronize_stream(stream) == ACL_SUCCESS, acl.get_recent_err_msg()
     expected = builders.reference(builders.classifier(classes=10, size=16), {"data": image})[0]
     assert np.array_equal(net.output(slot), expected.ravel())
     assert acl.mdl.execute_async(model_id, slot["in_set"], slot["out_set"], stream) == 145003
     acl.mdl.destroy_desc(desc)
-    for kind in ("in", "out"):
-        dataset = slot[kind + "_set"]
-        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
-        acl.mdl.destroy_dataset(dataset)
-        acl.rt.free(slot[kind + "_dev"])
-        acl.rt.free_host(slot[kind + "_host"])
+    net.release_buffers()
     assert acl.rt.destroy_stream(stream) == ACL_SUCCESS
 
 
@@ -549,8 +548,5 @@ def test_finalize_runs_queued_executions_before_it_unloads(tmp_path, caplog):
     with pytest.warns(openacl.runtime.LeakWarning, match="1 model of"):
         assert acl.finalize() == ACL_SUCCESS
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
-    for kind in ("in", "out"):                 # host objects outlive finalize
-        dataset = net.slots[0][kind + "_set"]
-        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
-        acl.mdl.destroy_dataset(dataset)
+    net.release_buffers(memory=False)          # host objects outlive finalize
     acl.mdl.destroy_desc(net.desc)
