@@ -200,6 +200,16 @@ class AippConfig:
                                   f"format openacl converts")
         if len(config.model_dims) != 4 or config.model_format not in ("NCHW", "NHWC"):
             raise AippRecordError("model_dims must be 4 dims of an NCHW or NHWC input")
+        for name in _SIZES:
+            value = getattr(config, name)
+            if not 0 <= value < _LIMIT:
+                raise AippRecordError(f"{name} is {value}; 0 .. {_LIMIT - 1} was expected")
+        if any(d != -1 and not 1 <= d < _LIMIT for d in config.model_dims):
+            raise AippRecordError(f"model_dims {config.model_dims} must be sizes from 1 to "
+                                  f"{_LIMIT - 1}, or -1 (a geared axis)")
+        if config.network_channels() not in (-1, 1, 2, 3, 4):
+            raise AippRecordError(f"model_dims {config.model_dims} give the network "
+                                  f"{config.network_channels()} channels; AIPP makes 1 to 4")
         # Dynamic AIPP reads its parameters through one graph input per parameter tensor;
         # static AIPP has them in the graph. (The executor pairs them up by position.)
         need = len(PARAMETER_TENSORS) if config.dynamic else 0
@@ -344,6 +354,13 @@ def static_params(config: AippConfig) -> AippParams:
 
 
 # The preprocessing graph's parameter tensors (see openacl.atc.aipp_graph): names, dtypes.
+# Sizes, positions and counts a record holds (checked at load: negative ones reached the
+# engine as negative shapes; found by fuzzing).
+_SIZES = ("related_input_rank", "max_src_image_size", "src_image_size_w", "src_image_size_h",
+          "load_start_pos_w", "load_start_pos_h", "crop_size_w", "crop_size_h",
+          "left_padding_size", "right_padding_size", "top_padding_size", "bottom_padding_size")
+_LIMIT = 2**31
+
 PARAMETER_TENSORS = ("aipp_fetch", "aipp_source", "aipp_geometry", "aipp_csc", "aipp_dtc",
                      "aipp_pad")
 FETCH_CHANNELS = 4        # source channels the graph reads (unused ones repeat channel 0)

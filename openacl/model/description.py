@@ -22,13 +22,14 @@ from openacl.constants import Format as F
 from openacl.errors import GeParamInvalid
 from openacl.model.dtypes import (acl_from_onnx, acl_size, engine_type, format_from_name,
                                   numpy_from_acl, unbindable)
-from openacl.model.aipp import AippConfig, image_bytes
+from openacl.model.aipp import PARAMETER_TENSORS, AippConfig, image_bytes
 from openacl.model.aipp_dynamic import data_size as aipp_data_size
 from openacl.model.om import OfflineModel
 
 __all__ = ["TensorInfo", "Gears", "ModelDescription", "describe"]
 
 _SIZE_LIMIT = 2**63        # bytes: size_t sizes beyond int64 describe no real tensor
+_PER_IMAGE = ("aipp_geometry", "aipp_dtc")      # dynamic AIPP parameters with a batch axis
 
 
 @dataclass
@@ -151,7 +152,7 @@ def describe(model: OfflineModel) -> ModelDescription:
     for value in graph_inputs:
         aipp = record.aipp_for(value.name)
         if aipp is not None:
-            _check_aipp_image(value, aipp, model.origin)
+            _check_aipp_image(value, aipp, model.origin, graph.input)
             inputs.append(_aipp_input(value.name, aipp))
             continue
         dims = _dims(value)
@@ -214,15 +215,23 @@ def _aipp_input(name: str, config: AippConfig) -> TensorInfo:
     return TensorInfo(name, dims, D.ACL_UINT8, F.ACL_FORMAT_NHWC, size, aipp=config)
 
 
-def _check_aipp_image(value: onnx.ValueInfoProto, config: AippConfig, origin: str) -> None:
-    """The record's AIPP config must describe the raw image the graph input takes."""
-    expected = list(aipp_engine_shape(config, config.model_dims))
-    graph = _dims(value)
-    if len(graph) != len(expected) or any(g >= 0 and e >= 0 and g != e
-                                          for g, e in zip(graph, expected)):
-        raise GeParamInvalid(f"model {origin}: its openacl record does not match its graph: "
-                             f"aipp[{value.name!r}] describes a raw image of shape {expected}, "
-                             f"but the graph input takes {graph}")
+def _check_aipp_image(value: onnx.ValueInfoProto, config: AippConfig, origin: str,
+                      graph_inputs) -> None:
+    """The record's AIPP config must describe the raw image the graph input takes (and, for
+    dynamic AIPP, the batch of its per-image parameter inputs)."""
+    checks = [(value.name, list(aipp_engine_shape(config, config.model_dims)), _dims(value))]
+    if config.dynamic:
+        declared = {v.name: v for v in graph_inputs}
+        for role, name in zip(PARAMETER_TENSORS, config.parameter_inputs):
+            if role in _PER_IMAGE and name in declared:
+                dims = _dims(declared[name])
+                checks.append((name, [config.model_dims[0], *dims[1:]], dims))
+    for name, expected, graph in checks:
+        if len(graph) != len(expected) or any(g >= 0 and e >= 0 and g != e
+                                              for g, e in zip(graph, expected)):
+            raise GeParamInvalid(f"model {origin}: its openacl record does not match its "
+                                 f"graph: aipp[{value.name!r}] describes {name!r} of shape "
+                                 f"{expected}, but the graph input takes {graph}")
 
 
 def aipp_engine_shape(config: AippConfig, network_shape) -> tuple:

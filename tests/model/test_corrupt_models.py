@@ -221,12 +221,22 @@ RECORD_CASES = [
     ("aipp", _edit(("aipp", "data", "mean_chn"), [1, 2]), "aipp['data']: mean_chn"),
     ("aipp", _copy(("aipp", "data"), ("aipp", "zz")), "aipp names ['zz']"),
     ("aipp", _edit(("aipp", "data", "model_dims"), [2, 3, 6, 8]),
-     "aipp['data'] describes a raw image of shape [2, 9, 8, 1], but the graph input takes "
+     "aipp['data'] describes 'data' of shape [2, 9, 8, 1], but the graph input takes "
      "[1, 9, 8, 1]"),
+    ("aipp", _edit(("aipp", "data", "model_dims"), [2**30, 3, 6, 8]),
+     "aipp['data'] describes 'data' of shape [1073741824, 9, 8, 1]"),
     ("aipp", _edit(("aipp", "data", "model_dims"), [2**40, 3, 6, 8]),
-     "aipp['data'] describes a raw image of shape [1099511627776, 9, 8, 1]"),
+     "aipp['data']: model_dims [1099511627776, 3, 6, 8] must be sizes from 1 to 2147483647"),
+    ("aipp", _edit(("aipp", "data", "src_image_size_h"), -3),
+     "aipp['data']: src_image_size_h is -3; 0 .. 2147483647 was expected"),
+    ("aipp_dynamic", _edit(("aipp", "data", "model_dims"), [1, 300, 6, 8]),
+     "aipp['data']: model_dims [1, 300, 6, 8] give the network 300 channels; AIPP makes 1 "
+     "to 4"),
+    ("aipp_dynamic", _edit(("aipp", "data", "model_dims"), [5, 3, 6, 8]),
+     "aipp['data'] describes 'data_aipp_geometry' of shape [5, 6, 1, 1], but the graph "
+     "input takes [1, 6, 1, 1]"),
     ("aipp_dynamic", _edit(("aipp", "data", "max_src_image_size"), 2000),
-     "aipp['data'] describes a raw image of shape [2000], but the graph input takes [1024]"),
+     "aipp['data'] describes 'data' of shape [2000], but the graph input takes [1024]"),
     ("aipp_dynamic", _edit(("aipp", "data", "parameter_inputs"), DELETE),
      "aipp['data']: parameter_inputs names 0 input(s); dynamic AIPP has 6 distinct ones"),
     ("aipp", _edit(("aipp", "data", "parameter_inputs"), ["data"]),
