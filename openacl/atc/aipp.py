@@ -265,6 +265,10 @@ def _resolve(block: _Block, model_input: AippInput, soc: str, gear_kind) -> Aipp
         raise _param_error(block, "related_input_rank",
                            f"input {model_input.name!r} has shape {dims} and layout "
                            f"{model_input.layout}; AIPP needs a 4-D NCHW or NHWC image input")
+    if any(d >= 2**31 for d in dims):
+        raise _param_error(block, "related_input_rank",
+                           f"input {model_input.name!r} has shape {dims}; AIPP images have at "
+                           f"most 2147483647 in each dimension")
     config = AippConfig(mode="dynamic" if block.get("aipp_mode") == 2 else "static",
                         related_input_rank=block.get("related_input_rank"),
                         model_format=model_input.layout, model_dims=list(dims),
@@ -281,6 +285,11 @@ def _resolve(block: _Block, model_input: AippInput, soc: str, gear_kind) -> Aipp
         if -1 in config.network_hw():
             raise _param_error(block, "aipp_mode", "dynamic AIPP needs a fixed network H and W")
         return config
+    if gear_kind is None and -1 in dims:
+        raise _param_error(block, "related_input_rank",
+                           f"input {model_input.name!r} has free axes {dims}; static AIPP needs "
+                           f"them fixed with --input_shape (or enumerated with a dynamic "
+                           f"option)")
     _compile_checks(block, config, soc, gear_kind)
     return config
 

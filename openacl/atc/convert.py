@@ -48,7 +48,7 @@ from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_ty
 from openacl.model.description import Gears
 from openacl.model.dtypes import acl_from_onnx, unbindable
 from openacl.model.external import ExternalDataError, load_external_data
-from openacl.model.om import HUAWEI_OM_MAGIC, undecodable_field, write_om
+from openacl.model.om import HUAWEI_OM_MAGIC, repeated_name, undecodable_field, write_om
 from openacl.model.record import ModelRecord, RecordError
 
 __all__ = ["convert", "load_onnx", "check_framework", "output_path", "ONNX_FRAMEWORK"]
@@ -266,6 +266,13 @@ def load_onnx(path: str, parameter: str) -> onnx.ModelProto:
         onnx.checker.check_model(model)
     except (onnx.checker.ValidationError, ValueError) as error:
         raise _load_error(path, f"it is not a valid ONNX model ({_first_line(error)})") from None
+    repeated = repeated_name(model.graph)
+    if repeated:
+        raise _load_error(path, f"it is not a valid ONNX model ({repeated})")
+    for value in (*model.graph.input, *model.graph.output):
+        dims = [d.dim_value for d in value.type.tensor_type.shape.dim if d.HasField("dim_value")]
+        if any(d < 0 for d in dims):
+            raise _load_error(path, f"tensor [{value.name}] has negative dims {dims}")
     return model
 
 

@@ -57,7 +57,7 @@ from openacl.model.external import ExternalDataError, external_tensors, load_ext
 from openacl.model.record import ModelRecord, RecordError
 
 __all__ = ["OfflineModel", "MetadataKey", "read_model_file", "read_model_bytes", "write_om",
-           "undecodable_field", "HUAWEI_OM_MAGIC", "FORMAT_VERSION"]
+           "undecodable_field", "repeated_name", "HUAWEI_OM_MAGIC", "FORMAT_VERSION"]
 
 MetadataKey = "openacl.om"
 FORMAT_VERSION = 1
@@ -128,6 +128,10 @@ def read_model_bytes(data: bytes, origin: str = "<memory>",
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelFileError(f"model {origin} is not a valid ONNX model ({first}); "
                              f"{_CONVERT_ADVICE}") from None
+    repeated = repeated_name(proto.graph)
+    if repeated:
+        raise ModelFileError(f"model {origin} is not a valid ONNX model ({repeated}); "
+                             f"{_CONVERT_ADVICE}")
     record = _record(proto, origin)
     try:
         record.check_graph(*_graph_signature(proto))
@@ -192,6 +196,17 @@ def _graph_signature(proto: onnx.ModelProto) -> tuple[dict, list]:
         inputs[value.name] = ([d.dim_value if d.HasField("dim_value") else None
                                for d in tensor.shape.dim] if tensor.HasField("shape") else None)
     return inputs, [value.name for value in graph.output]
+
+
+def repeated_name(graph: onnx.GraphProto) -> str | None:
+    """A graph input or output listed twice (ONNX's checker lets it pass; a binding by name
+    would then write one buffer and leave the other untouched)."""
+    for kind, values in (("input", graph.input), ("output", graph.output)):
+        names = [value.name for value in values]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice is not None:
+            return f"graph {kind} {twice!r} is listed twice"
+    return None
 
 
 def undecodable_field(message, where: str = "model") -> str | None:

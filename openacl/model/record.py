@@ -157,6 +157,10 @@ class ModelRecord:
                     record.aipp[name] = AippConfig.from_json(value)
                 except AippRecordError as error:
                     raise RecordError(f"aipp[{name!r}]: {error}") from None
+        for name, config in (record.aipp or {}).items():
+            if -1 in config.model_dims and (record.dynamic is None or config.dynamic):
+                raise RecordError(f"aipp[{name!r}].model_dims {config.model_dims} has -1 axes, "
+                                  f"which only a gear table fills (for static AIPP)")
         if record.dynamic is not None and record.shape_range is not None:
             raise RecordError("dynamic and shape_range are both set; a model has gears or "
                               "shape ranges, not both")

@@ -153,6 +153,42 @@ def test_a_string_input_is_refused_at_conversion(capsys, tmp_path):
                         "runtime cannot bind it.")
 
 
+def test_an_output_listed_twice_is_refused(capsys, tmp_path):
+    model = builders.classifier(classes=10)
+    model.graph.output.add().CopyFrom(model.graph.output[0])
+    onnx.save(model, tmp_path / "twice.onnx")
+    status, lines = _atc(capsys, tmp_path, tmp_path / "twice.onnx")
+    assert status == 1 and "(graph output 'prob' is listed twice)" in lines[1]
+
+
+def test_an_aipp_image_too_large_for_a_record_is_refused(capsys, tmp_path):
+    """Found by fuzzing: this ended in E19999 (the record check failed after conversion)."""
+    from tests.model.test_aipp import config_text, identity
+
+    source = identity(tmp_path / "id.onnx", [2**31, 3, 6, 8])
+    (tmp_path / "aipp.cfg").write_text(config_text({"input_format": "RGB888_U8",
+                                                    "src_image_size_w": 8,
+                                                    "src_image_size_h": 6}))
+    status, lines = _atc(capsys, tmp_path, source, f"--insert_op_conf={tmp_path / 'aipp.cfg'}")
+    assert status == 1 and "E19999" not in lines[1]
+    assert "AIPP images have at most 2147483647 in each dimension" in lines[1]
+
+
+def test_negative_dims_and_free_axes_under_static_aipp_are_refused(capsys, tmp_path):
+    """Found by fuzzing: a -5 batch under static AIPP ended in E19999."""
+    from tests.model.test_aipp import config_text, identity
+
+    (tmp_path / "aipp.cfg").write_text(config_text({"input_format": "RGB888_U8",
+                                                    "src_image_size_w": 8,
+                                                    "src_image_size_h": 6}))
+    source = identity(tmp_path / "id.onnx", [-5, 3, 6, 8])
+    status, lines = _atc(capsys, tmp_path, source, f"--insert_op_conf={tmp_path / 'aipp.cfg'}")
+    assert status == 1 and "tensor [data] has negative dims [-5, 3, 6, 8]" in lines[1]
+    source = identity(tmp_path / "id.onnx", ["n", 3, 6, 8])
+    status, lines = _atc(capsys, tmp_path, source, f"--insert_op_conf={tmp_path / 'aipp.cfg'}")
+    assert status == 1 and "static AIPP needs them fixed with --input_shape" in lines[-2]
+
+
 def test_an_opset_newer_than_onnx_knows_is_refused(capsys, tmp_path):
     model = builders.classifier(classes=10)
     model.opset_import[0].version = 99

@@ -235,6 +235,10 @@ RECORD_CASES = [
     ("aipp_dynamic", _edit(("aipp", "data", "model_dims"), [5, 3, 6, 8]),
      "aipp['data'] describes 'data_aipp_geometry' of shape [5, 6, 1, 1], but the graph "
      "input takes [1, 6, 1, 1]"),
+    ("aipp", _edit(("aipp", "data", "model_dims"), [-1, 3, 6, 8]),
+     "aipp['data'].model_dims [-1, 3, 6, 8] has -1 axes, which only a gear table fills"),
+    ("aipp_dynamic", _edit(("aipp", "data", "model_dims"), [-1, 3, 6, 8]),
+     "aipp['data'].model_dims [-1, 3, 6, 8] has -1 axes, which only a gear table fills"),
     ("aipp_dynamic", _edit(("aipp", "data", "max_src_image_size"), 2000),
      "aipp['data'] describes 'data' of shape [2000], but the graph input takes [1024]"),
     ("aipp_dynamic", _edit(("aipp", "data", "parameter_inputs"), DELETE),
@@ -292,6 +296,13 @@ def test_sizes_beyond_any_device_are_refused_not_wrapped(context, corpus):
     # query_size must not answer a size that wrapped around 2**64.
     assert acl.mdl.query_size_from_mem(acl.util.bytes_to_ptr(data), len(data)) == \
         (0, 0, ACL_ERROR_GE_PARAM_INVALID)
+
+
+def test_an_output_listed_twice_is_refused(context, corpus):
+    """ONNX's checker lets it pass; bound by name, one of the two buffers was never written."""
+    def twice(graph):
+        graph.output[1].name = graph.output[0].name
+    assert "graph output 'r' is listed twice" in _load_refused(_with_graph(corpus["range"], twice))
 
 
 def test_a_graph_the_engine_refuses_is_a_bad_file(context, corpus):
