@@ -107,7 +107,7 @@ def convert(options, on_warning=None) -> str:
         edits.set_dims(inputs[name], dims)
     # Always: ATC infers every output shape itself; a declared output shape that the graph
     # contradicts would otherwise reach the runtime as the size of the output buffer.
-    edits.refresh_shapes(model)
+    edits.refresh_shapes(model, inputs_changed=bool(plan.dims))
     _check_shapes(options, plan, skeleton, original_dims)
 
     fp16 = parse_name_list(options.input_fp16_nodes) if options.input_fp16_nodes else []
@@ -326,7 +326,8 @@ def _outputs_record(graph: onnx.GraphProto, producers: dict) -> dict:
     for value in graph.output:
         node, index = producers[value.name]
         record[value.name] = {"type": edits.type_name(value.type.tensor_type.elem_type),
-                              "node": node.name if node is not None else None, "index": index}
+                              "node": node.name if node is not None else None,
+                              "index": index or 0}      # a graph input as output: no node
     return record
 
 

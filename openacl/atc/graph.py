@@ -215,18 +215,21 @@ def cast_output(model: onnx.ModelProto, name: str, elem_type: int) -> bool:
     return True
 
 
-def refresh_shapes(model: onnx.ModelProto) -> None:
-    """Recompute the output shapes after the input shapes changed.
+def refresh_shapes(model: onnx.ModelProto, inputs_changed: bool = True) -> None:
+    """Recompute the output shapes (ATC infers them; declared ones may be stale or wrong).
 
     Stale intermediate shapes (``value_info``) could contradict the new input shapes and make
-    ONNX Runtime refuse the model, so they are dropped; an output whose shape inference cannot
-    tell is left without a shape rather than with a wrong one.
+    ONNX Runtime refuse the model, so they are dropped. An output whose shape inference cannot
+    tell keeps its declared shape if the input shapes did not change, else only its rank
+    (rather than a wrong size).
     """
     graph = model.graph
     graph.ClearField("value_info")
-    ranks = {}
+    ranks, declared = {}, {}
     for value in graph.output:
         ranks[value.name] = len(value.type.tensor_type.shape.dim)
+        declared[value.name] = onnx.TensorShapeProto()
+        declared[value.name].CopyFrom(value.type.tensor_type.shape)
         value.type.tensor_type.ClearField("shape")
     try:
         inferred = shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
@@ -237,6 +240,8 @@ def refresh_shapes(model: onnx.ModelProto) -> None:
         found = shapes.get(value.name)
         if found is not None and found.type.tensor_type.HasField("shape"):
             value.type.tensor_type.shape.CopyFrom(found.type.tensor_type.shape)
+        elif not inputs_changed:
+            value.type.tensor_type.shape.CopyFrom(declared[value.name])
         else:                           # the rank is still known; the sizes are not
             set_dims(value, [None] * ranks[value.name])
 

@@ -189,6 +189,27 @@ def test_negative_dims_and_free_axes_under_static_aipp_are_refused(capsys, tmp_p
     assert status == 1 and "static AIPP needs them fixed with --input_shape" in lines[-2]
 
 
+def test_an_input_that_is_also_an_output_converts_and_runs(context, capsys, tmp_path):
+    """Found by fuzzing: the record of such an output had index None (E19999)."""
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3]),
+                               helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              tmp_path / "echo.onnx")
+    status, lines = _atc(capsys, tmp_path, tmp_path / "echo.onnx")
+    assert status == 0, lines
+    net = Model(str(tmp_path / "out.om"))
+    try:
+        x = np.array([[1, -2, 3], [-4, 5, -6]], np.float32)
+        net.write(0, x)
+        assert net.execute() == 0, acl.get_recent_err_msg()
+        np.testing.assert_array_equal(net.read(0, np.float32, (2, 3)), np.maximum(x, 0))
+        np.testing.assert_array_equal(net.read(1, np.float32, (2, 3)), x)
+    finally:
+        net.release()
+
+
 def test_an_opset_newer_than_onnx_knows_is_refused(capsys, tmp_path):
     model = builders.classifier(classes=10)
     model.opset_import[0].version = 99

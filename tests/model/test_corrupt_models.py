@@ -305,6 +305,47 @@ def test_an_output_listed_twice_is_refused(context, corpus):
     assert "graph output 'r' is listed twice" in _load_refused(_with_graph(corpus["range"], twice))
 
 
+def test_an_input_that_is_also_an_output_reaches_its_buffer(context, tmp_path):
+    """onnxruntime leaves a bound output that is a graph input untouched (found by fuzzing);
+    in a shape-range model the engine hands it back like any output of unknown size."""
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", T.FLOAT, ["n", 3])],
+                              [helper.make_tensor_value_info("x", T.FLOAT, ["n", 3]),
+                               helper.make_tensor_value_info("y", T.FLOAT, ["n", 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    write_om(model, {"shape_range": {"x": [[1, 4], [3, 3]]}}, str(tmp_path / "m.om"))
+    model_id, ret = acl.mdl.load_from_file(str(tmp_path / "m.om"))
+    assert ret == 0, acl.get_recent_err_msg()
+    x = np.array([[1, -2, 3], [-4, 5, -6]], np.float32)
+    pointers, buffers = [], []
+    datasets = [acl.mdl.create_dataset(), acl.mdl.create_dataset()]
+    tensor_desc = acl.create_tensor_desc(0, [2, 3], 2)
+    try:
+        for dataset, size in ((datasets[0], 24), (datasets[1], 64), (datasets[1], 64)):
+            pointers.append(acl.rt.malloc(size, 0)[0])
+            buffers.append(acl.create_data_buffer(pointers[-1], size))
+            acl.mdl.add_dataset_buffer(dataset, buffers[-1])
+        data = x.tobytes()
+        acl.rt.memcpy(pointers[0], 24, acl.util.bytes_to_ptr(data), 24, 1)
+        assert acl.mdl.set_dataset_tensor_desc(datasets[0], tensor_desc, 0)[1] == 0
+        assert acl.mdl.execute(model_id, *datasets) == 0, acl.get_recent_err_msg()
+        for pointer, expected in zip(pointers[1:], (x, np.maximum(x, 0))):
+            got = bytes(24)
+            acl.rt.memcpy(acl.util.bytes_to_ptr(got), 24, pointer, 24, 2)
+            np.testing.assert_array_equal(np.frombuffer(got, np.float32).reshape(2, 3),
+                                          expected)
+    finally:
+        for buffer in buffers:
+            acl.destroy_data_buffer(buffer)
+        for pointer in pointers:
+            acl.rt.free(pointer)
+        for dataset in datasets:
+            acl.mdl.destroy_dataset(dataset)
+        acl.destroy_tensor_desc(tensor_desc)
+        assert acl.mdl.unload(model_id) == 0
+
+
 def test_a_graph_the_engine_refuses_is_a_bad_file(context, corpus):
     def float16_output(graph):
         graph.output[0].type.tensor_type.elem_type = T.FLOAT16
