@@ -26,13 +26,18 @@ class TensorSpec:
 
 
 class Binding(ABC):
-    """Raw buffers bound to a session's inputs and outputs, reusable across runs."""
+    """Raw buffers bound to a session's inputs and outputs, reusable across runs.
+
+    ``dtype`` is what ``openacl.model.dtypes.engine_type`` gives: a numpy dtype, or for
+    bfloat16 (numpy has none) the ONNX element type number; bfloat16 buffers hold raw
+    2-byte values, and ``engine_outputs`` hands them back as uint16 arrays.
+    """
 
     @abstractmethod
-    def bind_input(self, name: str, dtype: np.dtype, shape: tuple, address: int) -> None: ...
+    def bind_input(self, name: str, dtype: np.dtype | int, shape: tuple, address: int) -> None: ...
 
     @abstractmethod
-    def bind_output(self, name: str, dtype: np.dtype, shape: tuple, address: int) -> None: ...
+    def bind_output(self, name: str, dtype: np.dtype | int, shape: tuple, address: int) -> None: ...
 
     @abstractmethod
     def bind_output_to_engine(self, name: str) -> None:

@@ -7,6 +7,7 @@ GIL while the graph runs.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 
@@ -22,6 +23,9 @@ _ONNX_TYPE_TO_NUMPY = {
     "tensor(int8)": np.int8, "tensor(int16)": np.int16, "tensor(int32)": np.int32,
     "tensor(int64)": np.int64, "tensor(uint8)": np.uint8, "tensor(uint16)": np.uint16,
     "tensor(uint32)": np.uint32, "tensor(uint64)": np.uint64, "tensor(bool)": np.bool_,
+    # numpy has no bfloat16: its values travel as their raw 2-byte patterns, as ACL_BF16
+    # buffers hold them on an NPU.
+    "tensor(bfloat16)": np.uint16,
 }
 
 
@@ -37,7 +41,19 @@ def session_options() -> ort.SessionOptions:
 
 def _spec(node) -> TensorSpec:
     shape = tuple(d if isinstance(d, int) else None for d in node.shape)
-    return TensorSpec(node.name, np.dtype(_ONNX_TYPE_TO_NUMPY.get(node.type, np.float32)), shape)
+    # object: a type numpy cannot hold (strings, float8 ...), never mistaken for float32.
+    return TensorSpec(node.name, np.dtype(_ONNX_TYPE_TO_NUMPY.get(node.type, object)), shape)
+
+
+def _to_numpy(value: ort.OrtValue) -> np.ndarray:
+    if value.data_type() != "tensor(bfloat16)":
+        return value.numpy()
+    # OrtValue.numpy() has no bfloat16 to convert to: copy the raw 2-byte values out.
+    shape = tuple(value.shape())
+    array = np.empty(shape, np.uint16)
+    if array.nbytes:
+        ctypes.memmove(array.ctypes.data, value.data_ptr(), array.nbytes)
+    return array
 
 
 class OrtBinding(Binding):
@@ -57,7 +73,7 @@ class OrtBinding(Binding):
         self._engine_outputs.append(name)
 
     def engine_outputs(self):
-        arrays = [value.numpy() for value in self.io.get_outputs()]
+        arrays = [_to_numpy(value) for value in self.io.get_outputs()]
         # ORT keeps each result bound as a preallocated output of that shape; unbind them so
         # the next run may produce other shapes.
         for name in self._engine_outputs:

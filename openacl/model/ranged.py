@@ -34,7 +34,7 @@ class RangedExecutor(Executor):
         if bound.outputs is None:                   # the engine allocated the outputs
             try:
                 results = bound.binding.engine_outputs()
-            except Exception as error:  # noqa: BLE001 - e.g. bfloat16: no numpy type to hand back
+            except Exception as error:  # noqa: BLE001 - an engine failing to hand back a type
                 raise ModelExecuteFailed(f"{self.label} ran, but the engine cannot hand back "
                                          f"its outputs: {error}") from None
             dims = [self._copy_out(outputs, i, array) for i, array in enumerate(results)]

@@ -166,3 +166,36 @@ def test_a_static_model_with_a_data_dependent_output(context, tmp_path):
             np.testing.assert_array_equal(net.output(0, np.int64), reference(model, {"x": x})[0])
     finally:
         net.release()
+
+
+def test_a_bfloat16_output_of_data_dependent_shape(context, tmp_path):
+    """The engine allocates it (its shape is known only after the run): its raw 2-byte
+    values are copied into the caller's buffer, and the desc gets the real dims."""
+    import ml_dtypes
+    import onnx.helper as helper
+    from onnx import TensorProto as T
+
+    graph = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["out"])], "bf16_reshape",
+                              [helper.make_tensor_value_info("x", T.BFLOAT16, [6]),
+                               helper.make_tensor_value_info("s", T.INT64, [2])],
+                              [helper.make_tensor_value_info("out", T.BFLOAT16, ["a", "b"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "bf16_reshape.onnx"
+    onnx.save(model, path)
+    net = RangeNet(str(path), output_sizes=[6 * 2])
+    try:
+        acl.mdl.set_dataset_tensor_desc(net.inputs, 0, 0)           # static inputs need none
+        shape_ptr = net._add(net.inputs, 16)
+        x = np.array([1.5, -2, 3.25, 0, 5, 1e-3], np.float32).astype(ml_dtypes.bfloat16)
+        data = x.tobytes()
+        acl.rt.memcpy(net.input_ptr, 1024, acl.util.bytes_to_ptr(data), len(data), 1)
+        for shape in ([3, 2], [1, 6]):
+            dims = np.array(shape, np.int64).tobytes()
+            acl.rt.memcpy(shape_ptr, 16, acl.util.bytes_to_ptr(dims), len(dims), 1)
+            assert acl.mdl.execute(net.model_id, net.inputs, net.outputs) == ACL_SUCCESS, \
+                acl.get_recent_err_msg()
+            out = net.output(0, np.uint16)
+            np.testing.assert_array_equal(out, x.view(np.uint16).reshape(shape))
+    finally:
+        net.release()
