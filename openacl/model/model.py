@@ -50,8 +50,7 @@ class LoadedModel:
         self.user_memory = user_memory        # (work, weight) the program supplied, if any
         self.current_gear = None              # the gear last chosen, for get_cur_output_dims
         self.running = 0                      # executions in flight (two at once is reported)
-        self.lock = threading.Lock()
-        self._queued: dict = {}               # stream -> executions queued there, not yet run
+        self._queued: dict = {}               # stream -> ticket of the last execution queued
         self.site = creation_site()           # where the program loaded it (OPENACL_LEAK_SITES)
 
     def __repr__(self):
@@ -65,33 +64,16 @@ class LoadedModel:
                 f"is {current!r}; call acl.rt.set_context with the model's context")
 
     def enqueue(self, stream, run, label: str) -> None:
-        """Queue ``run`` (an execution of this model) on ``stream``, counted until it ran."""
-        with self.lock:
-            self._queued[stream] = self._queued.get(stream, 0) + 1
-
-        def ran():
-            with self.lock:
-                left = self._queued[stream] - 1
-                if left:
-                    self._queued[stream] = left
-                else:
-                    del self._queued[stream]
-
-        def task():
-            try:
-                run()
-            finally:
-                ran()
-
-        task.on_drop = ran                  # a dropped execution is no longer queued
-        stream.submit(task, label)
+        """Queue ``run`` (an execution of this model) on ``stream``, remembered until release."""
+        # The newest ticket per stream is enough: a stream runs its tasks in order. A plain
+        # dict store keeps execute_async's cost to one submit.
+        self._queued[stream] = stream.submit(run, label)
 
     def settle(self) -> None:
-        """Wait until no queued execution of this model is left to run (before release)."""
-        with self.lock:
-            streams = list(self._queued)
-        for stream in streams:
-            stream.drain()
+        """Wait until every queued execution of this model has run (before release)."""
+        for stream, ticket in self._queued.copy().items():
+            stream.wait_for(ticket)
+        self._queued.clear()
 
     def release(self) -> None:
         self.settle()                       # a queued execution must not meet a closed session

@@ -11,6 +11,7 @@ import atexit
 import re
 import sys
 import threading
+import time
 import warnings
 
 from openacl import config
@@ -235,12 +236,34 @@ RUNTIME = Runtime()
 
 
 @atexit.register
-def _report_at_exit() -> None:
-    """A program that exits without acl.finalize hears what it left alive."""
+def _at_exit() -> None:
+    """A program that exits without acl.finalize hears what it left alive, and its streams
+    stop first: a stream worker still inside the engine when the interpreter shuts down
+    would abort the process (a daemon thread cannot re-enter a finalizing interpreter)."""
+    if not RUNTIME.initialized:
+        return
+    _stop_streams_at_exit()
     level = leak_report.report_level()
-    if not RUNTIME.initialized or level == "off":
+    if level == "off":
         return
     leaks = RUNTIME.leak_report()
     if leaks:
         sys.stderr.write("openacl: the program exited without acl.finalize; still alive: "
                          + leak_report.describe(leaks, level) + "\n")
+
+
+def _stop_streams_at_exit() -> None:
+    """Drop the work queued on every stream, as an NPU's driver does when its process ends,
+    and wait (bounded) for the tasks running now."""
+    streams = [stream for device in RUNTIME._devices or () for context in list(device.contexts)
+               for stream in list(context.streams.values())]
+    bound = config.wait_warning()
+    deadline = None if bound is None else time.monotonic() + bound
+    busy = []
+    for stream in streams:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not stream.close(drain=False, timeout=left):
+            busy.append(stream.label)
+    if busy:
+        sys.stderr.write(f"openacl: at exit, {', '.join(busy)} still ran a task after "
+                         f"{bound:.0f} s; exiting without waiting for it\n")

@@ -54,8 +54,8 @@ class Stream:
         return "the default stream" if self.is_default else f"stream {self.handle:#x}"
 
     # ------------------------------------------------------------------ submitting
-    def submit(self, run, label: str) -> None:
-        """Queue ``run()``."""
+    def submit(self, run, label: str) -> int:
+        """Queue ``run()``; return its ticket for ``wait_for``."""
         with self._lock:
             if self._closed:
                 raise InternalError(f"{self.label} was destroyed; cannot queue {label}")
@@ -67,6 +67,17 @@ class Stream:
                 self._worker.start()
             else:
                 self._has_work.notify()
+            return self._submitted
+
+    def wait_for(self, ticket: int) -> None:
+        """Wait until the task ``submit`` gave ``ticket`` has run (or was dropped)."""
+        with self._lock:
+            self._waiters += 1
+            try:
+                watched_wait(self._progress, lambda: self._completed >= ticket, None,
+                             f"{self.label} to run task {ticket} of {self._submitted}")
+            finally:
+                self._waiters -= 1
 
     def drain(self, timeout: float | None = None) -> bool | str:
         """Wait for every task queued so far, and the host callbacks they launched.
@@ -132,11 +143,15 @@ class Stream:
     def pending(self) -> int:
         return self._submitted - self._completed
 
-    def close(self, drain: bool = True) -> None:
-        """Stop the worker: after the queued tasks if ``drain``, else dropping them."""
+    def close(self, drain: bool = True, timeout: float | None = None) -> bool:
+        """Stop the worker: after the queued tasks if ``drain``, else dropping them.
+
+        With ``timeout``, wait at most that long for the task running now; return whether
+        the worker is done (always, without a timeout).
+        """
         with self._lock:
             if self._closed:
-                return
+                return self._worker is None or not self._worker.is_alive()
             dropped = []
             if not drain:
                 dropped = list(self._tasks)
@@ -151,10 +166,16 @@ class Stream:
             if on_drop is not None:          # e.g. an event marker: release its waiters
                 on_drop()
         if worker is not None and worker is not threading.current_thread():
-            watched_join(worker, f"{self.label} to finish its tasks before it is destroyed")
+            if timeout is not None:
+                worker.join(timeout)
+                if worker.is_alive():
+                    return False
+            else:
+                watched_join(worker, f"{self.label} to finish its tasks before it is destroyed")
         queue, self.subscriber = self.subscriber, None
         if queue is not None:                # a destroyed stream is served by no report thread
             queue.detach(self)
+        return True
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:

@@ -132,3 +132,38 @@ def test_exit_without_finalize_reports_on_stderr(tmp_path, level, expect):
     assert "exited without acl.finalize" in result.stderr
     for words in expect:
         assert words in result.stderr
+
+
+def test_exit_with_executions_queued_does_not_abort(tmp_path):
+    """The interpreter must not shut down under a stream worker inside the engine (it
+    aborted: "terminate called without an active exception"). Queued work is dropped, as an
+    NPU's driver drops it when the process ends; the task running then finishes first."""
+    path = tmp_path / "wide.onnx"
+    path.write_bytes(builders.classifier(classes=512, size=512).SerializeToString())
+    program = tmp_path / "queued.py"
+    program.write_text(textwrap.dedent(f"""\
+        import acl
+        assert acl.init() == 0
+        assert acl.rt.set_device(0) == 0
+        stream, _ = acl.rt.create_stream()
+        model_id, _ = acl.mdl.load_from_file({str(path)!r})
+        desc = acl.mdl.create_desc()
+        acl.mdl.get_desc(desc, model_id)
+        datasets = []
+        for count, size_of in ((acl.mdl.get_num_inputs(desc), acl.mdl.get_input_size_by_index),
+                               (acl.mdl.get_num_outputs(desc), acl.mdl.get_output_size_by_index)):
+            dataset = acl.mdl.create_dataset()
+            for i in range(count):
+                ptr, _ = acl.rt.malloc(size_of(desc, i), 0)
+                acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(ptr, size_of(desc, i)))
+            datasets.append(dataset)
+        for _ in range(300):
+            assert acl.mdl.execute_async(model_id, datasets[0], datasets[1], stream) == 0
+    """))
+    env = {"OPENACL_LEAK_REPORT": "off", "PATH": "/usr/bin:/bin"}
+    runs = [subprocess.Popen([sys.executable, str(program)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert err == ""
