@@ -5,7 +5,7 @@ and so on); openacl offers them for new code. Values are those of CANN's C heade
 (acl_base_rt.h, acl_rt.h, acl_mdl.h, ge_error_codes.h, rt_error_codes.h).
 """
 
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 
 __all__ = [
     "ErrorCode", "DataType", "Format", "MemMallocPolicy", "MemcpyKind", "RunMode",
@@ -195,6 +195,7 @@ class ErrorCode(IntEnum):
     ACL_ERROR_RT_SYS_DMA = 507013
     ACL_ERROR_RT_AICORE_TIMEOUT = 507014
     ACL_ERROR_RT_AICORE_EXCEPTION = 507015
+    ACL_ERROR_RT_AICPU_EXCEPTION = 507018
     ACL_ERROR_RT_STREAM_SYNC_TIMEOUT = 507046
     ACL_ERROR_RT_EVENT_SYNC_TIMEOUT = 507047
     ACL_ERROR_RT_DRV_INTERNAL_ERROR = 507899
@@ -425,6 +426,74 @@ class InputAippType(IntEnum):
     ACL_DATA_WITH_STATIC_AIPP = 1
     ACL_DATA_WITH_DYNAMIC_AIPP = 2
     ACL_DYNAMIC_AIPP_NODE = 3
+
+
+class PixelFormat(IntEnum):
+    """``acldvppPixelFormat`` (acl_dvpp.h); pyACL exports no constants, programs define them."""
+    PIXEL_FORMAT_YUV_400 = 0
+    PIXEL_FORMAT_YUV_SEMIPLANAR_420 = 1
+    PIXEL_FORMAT_YVU_SEMIPLANAR_420 = 2
+    PIXEL_FORMAT_YUV_SEMIPLANAR_422 = 3
+    PIXEL_FORMAT_YVU_SEMIPLANAR_422 = 4
+    PIXEL_FORMAT_YUV_SEMIPLANAR_444 = 5
+    PIXEL_FORMAT_YVU_SEMIPLANAR_444 = 6
+    PIXEL_FORMAT_YUYV_PACKED_422 = 7
+    PIXEL_FORMAT_UYVY_PACKED_422 = 8
+    PIXEL_FORMAT_YVYU_PACKED_422 = 9
+    PIXEL_FORMAT_VYUY_PACKED_422 = 10
+    PIXEL_FORMAT_YUV_PACKED_444 = 11
+    PIXEL_FORMAT_RGB_888 = 12
+    PIXEL_FORMAT_BGR_888 = 13
+    PIXEL_FORMAT_ARGB_8888 = 14
+    PIXEL_FORMAT_ABGR_8888 = 15
+    PIXEL_FORMAT_RGBA_8888 = 16
+    PIXEL_FORMAT_BGRA_8888 = 17
+    PIXEL_FORMAT_YUV_SEMI_PLANNER_420_10BIT = 18
+    PIXEL_FORMAT_YVU_SEMI_PLANNER_420_10BIT = 19
+    PIXEL_FORMAT_YVU_PLANAR_420 = 20
+    PIXEL_FORMAT_YVU_PLANAR_422 = 21
+    PIXEL_FORMAT_YVU_PLANAR_444 = 22
+    PIXEL_FORMAT_YUV_SEMIPLANAR_440 = 1000
+    PIXEL_FORMAT_YVU_SEMIPLANAR_440 = 1001
+    PIXEL_FORMAT_FLOAT32 = 1002
+    PIXEL_FORMAT_BUTT = 1003
+    PIXEL_FORMAT_UNKNOWN = 10000
+
+
+class JpegFormat(IntEnum):
+    """``acldvppJpegFormat``: the chroma sampling of a JPEG (``dvpp_jpeg_get_image_info_v2``)."""
+    ACL_JPEG_CSS_444 = 0
+    ACL_JPEG_CSS_422 = 1
+    ACL_JPEG_CSS_420 = 2
+    ACL_JPEG_CSS_GRAY = 3
+    ACL_JPEG_CSS_440 = 4
+    ACL_JPEG_CSS_411 = 5
+    ACL_JPEG_CSS_UNKNOWN = 1000
+
+
+class StreamFormat(IntEnum):
+    """``acldvppStreamFormat``: the ``en_type`` of VDEC/VENC channels."""
+    H265_MAIN_LEVEL = 0
+    H264_BASELINE_LEVEL = 1
+    H264_MAIN_LEVEL = 2
+    H264_HIGH_LEVEL = 3
+
+
+class ChannelMode(IntFlag):
+    DVPP_CHNMODE_VPC = 1
+    DVPP_CHNMODE_JPEGD = 2
+    DVPP_CHNMODE_JPEGE = 4
+    DVPP_CHNMODE_PNGD = 8
+
+
+class ResizeInterpolation(IntEnum):
+    """``dvpp_set_resize_config_interpolation`` values (meaning per SoC: docs/fidelity.md)."""
+    DEFAULT = 0
+    BILINEAR_OPENCV = 1
+    NEAREST_OPENCV = 2
+    BILINEAR_TENSORFLOW = 3
+    NEAREST_TENSORFLOW = 4
+    HIGH_ORDER = 5
 
 
 _ENUMS = (ErrorCode, DataType, Format, MemMallocPolicy, MemcpyKind, RunMode, CallbackBlockType,

@@ -163,6 +163,37 @@ class InternalError(AclError):
     code = E.ACL_ERROR_INTERNAL_ERROR
 
 
+class Failure(AclError):
+    """ACL_ERROR_FAILURE: e.g. a JPEG/PNG header the host-side parser cannot read."""
+    code = E.ACL_ERROR_FAILURE
+
+
+class FormatNotMatch(AclError):
+    """A pixel format the DVPP operation does not take on this SoC."""
+    code = E.ACL_ERROR_FORMAT_NOT_MATCH
+
+
+class FeatureUnsupported(AclError):
+    """An API or option this SoC family does not have (ACL_ERROR_FEATURE_UNSUPPORTED)."""
+    code = E.ACL_ERROR_FEATURE_UNSUPPORTED
+
+
+class UnsupportedJpeg(AclError):
+    """Progressive, arithmetic-coded, 12-bit, CMYK...: JPEGs the DVPP decoder cannot decode."""
+    code = E.ACL_ERROR_UNSUPPORTED_JPEG
+
+
+class ResourceNotCleared(AclError):
+    """Destroying a description whose resource (a DVPP channel) still exists."""
+    code = E.ACL_ERROR_RELATIVE_RESOURCE_NOT_CLEARED
+
+
+class DvppTaskFailed(AclError):
+    """A DVPP task failed on the device (bad stride, buffer too small, ROI...): reported by
+    the next synchronize, as the device's AI-CPU kernels report it."""
+    code = E.ACL_ERROR_RT_AICPU_EXCEPTION
+
+
 class BindingRaise(Exception):
     """Marks the few exceptions pyACL's binding itself raises after parsing its arguments.
 

@@ -1,0 +1,1 @@
+"""The core of ``acl.media``: DVPP pictures, JPEG/PNG codecs, VPC, channels and their tasks."""
