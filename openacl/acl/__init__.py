@@ -1,4 +1,5 @@
-"""The pyACL facade: ``acl``, ``acl.rt``, ``acl.mdl`` and ``acl.util``, built from the call table.
+"""The pyACL facade: ``acl`` and its submodules (``rt``, ``mdl``, ``util``, ``media``), built
+from the call table.
 
 Importing the ``*_calls`` modules registers the implementations; ``build_modules`` then makes
 one function per table line, implemented or not.

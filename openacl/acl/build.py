@@ -34,7 +34,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Call:
-    module: str                # "acl", "rt", "mdl" or "util"
+    module: str                # "acl" or a submodule: "rt", "mdl", "util", "media"
     name: str
     params: tuple[Param, ...]
     returns: str               # the text after "->"
@@ -301,7 +301,7 @@ _COERCE = {
     "L": _ranged(-(1 << 63), (1 << 63) - 1, "a C long long"),
     "l": _ranged(-(1 << 63), (1 << 63) - 1, "a C long"),
     "b": _ranged(0, 255, "an unsigned char"),
-    "f": _float, "s": _string,
+    "f": _float, "d": _float, "s": _string,
     "list": _container(list, TypeError, "list"), "dict": _container(dict, TypeError, "dict"),
     "vlist": _container(list, ValueError, "list: it only supports the format of list"),
     "ints": _int64_list, "callable": _callable, "callable?": _callable_or_none,

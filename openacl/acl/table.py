@@ -14,7 +14,7 @@ Argument codes follow CPython's ``PyArg_ParseTuple`` (what pyACL's C wrapper use
     L  int64, range-checked                     K  uint64, masked (pointers, handles, sizes)
     H  uint16, masked                           b  uint8, 0..255 (OverflowError)
     h  int16, range-checked (OverflowError)     B  uint8, masked
-    f  float (an int is accepted)               s  str
+    f, d  float, double (an int is accepted)    s  str
     O  any object                               list / dict  exactly that type
 
 Returns: ``ret`` (status only); ``(t1, t2, ..., ret)`` (values then status); or a bare
@@ -29,6 +29,8 @@ MODULE_DOCS = {
     "rt": "pyACL runtime: devices, contexts, streams, memory, events, callbacks.",
     "mdl": "pyACL models: load, describe, datasets, execute, dynamic shapes, AIPP.",
     "util": "pyACL helpers: pointers, bytes, numpy, threads.",
+    "media": "pyACL media (DVPP): DVPP memory, JPEG/PNG decode, JPEG encode, VPC resize/crop/"
+             "paste, video decode/encode channels.",
 }
 
 TABLE = r"""
@@ -371,4 +373,182 @@ mdl.dump_unreg_callback         *                                               
 mdl.create_and_get_op_desc      I:device_id I:stream_id I:task_id K:op_name_len   -> (str, handle, int, handle, int, ret)
 mdl.load_from_file_with_q       s:model_path K:input_q_ptr K:input_q_num K:output_q_ptr K:output_q_num -> (int, ret)
 mdl.load_from_mem_with_q        K:model_ptr K:model_size K:input_q_ptr K:input_q_num K:output_q_ptr K:output_q_num -> (int, ret)
+# --- media: DVPP memory, descriptions, JPEG/PNG, VPC, VDEC/VENC (dvpp-api.md §2-§12) ---
+media.dvpp_malloc                                  k:size                                                                 -> (int, ret)
+media.dvpp_malloc_with_cfg                         k:size i:policy dict:cfg                                               -> (int, ret)
+media.dvpp_free                                    k:dev_ptr                                                              -> ret
+media.dvpp_create_channel                          k:channel_desc                                                         -> ret
+media.dvpp_destroy_channel                         k:channel_desc                                                         -> ret
+media.dvpp_create_channel_desc                     *                                                                      -> handle
+media.dvpp_destroy_channel_desc                    k:channel_desc                                                         -> ret
+media.dvpp_get_channel_desc_channel_id             k:channel_desc                                                         -> int
+media.dvpp_set_channel_desc_mode                   k:channel_desc I:mode                                                  -> ret
+media.dvpp_create_pic_desc                         *                                                                      -> handle
+media.dvpp_destroy_pic_desc                        k:pic_desc                                                             -> ret
+media.dvpp_set_pic_desc_data                       k:pic_desc k:data                                                      -> ret
+media.dvpp_set_pic_desc_size                       k:pic_desc I:size                                                      -> ret
+media.dvpp_set_pic_desc_format                     k:pic_desc i:format                                                    -> ret
+media.dvpp_set_pic_desc_width                      k:pic_desc I:width                                                     -> ret
+media.dvpp_set_pic_desc_height                     k:pic_desc I:height                                                    -> ret
+media.dvpp_set_pic_desc_width_stride               k:pic_desc I:width_stride                                              -> ret
+media.dvpp_set_pic_desc_height_stride              k:pic_desc I:height_stride                                             -> ret
+media.dvpp_set_pic_desc_ret_code                   k:pic_desc I:ret_code                                                  -> ret
+media.dvpp_get_pic_desc_data                       k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_size                       k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_format                     k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_width                      k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_height                     k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_width_stride               k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_height_stride              k:pic_desc                                                             -> int
+media.dvpp_get_pic_desc_ret_code                   k:pic_desc                                                             -> int
+media.dvpp_create_stream_desc                      *                                                                      -> handle
+media.dvpp_destroy_stream_desc                     k:stream_desc                                                          -> ret
+media.dvpp_set_stream_desc_data                    k:stream_desc k:data                                                   -> ret
+media.dvpp_set_stream_desc_size                    k:stream_desc I:size                                                   -> ret
+media.dvpp_set_stream_desc_format                  k:stream_desc i:format                                                 -> ret
+media.dvpp_set_stream_desc_timestamp               k:stream_desc K:timestamp                                              -> ret
+media.dvpp_set_stream_desc_ret_code                k:stream_desc I:ret_code                                               -> ret
+media.dvpp_set_stream_desc_eos                     k:stream_desc B:eos                                                    -> ret
+media.dvpp_get_stream_desc_data                    k:stream_desc                                                          -> int
+media.dvpp_get_stream_desc_size                    k:stream_desc                                                          -> int
+media.dvpp_get_stream_desc_format                  k:stream_desc                                                          -> int
+media.dvpp_get_stream_desc_timestamp               k:stream_desc                                                          -> int
+media.dvpp_get_stream_desc_ret_code                k:stream_desc                                                          -> int
+media.dvpp_get_stream_desc_eos                     k:stream_desc                                                          -> int
+media.dvpp_create_batch_pic_desc                   I:batch_size                                                           -> handle
+media.dvpp_destroy_batch_pic_desc                  k:batch_pic_desc                                                       -> ret
+media.dvpp_get_pic_desc                            k:batch_pic_desc I:index                                               -> handle
+media.dvpp_create_hist                             *                                                                      -> handle
+media.dvpp_destroy_hist                            k:hist                                                                 -> ret
+media.dvpp_get_hist_dims                           k:hist                                                                 -> int
+media.dvpp_get_hist_data                           k:hist I:dim                                                           -> (int, int, ret)
+media.dvpp_get_hist_ret_code                       k:hist                                                                 -> int
+media.dvpp_clear_hist                              k:hist                                                                 -> ret
+media.dvpp_create_lut_map                          *                                                                      -> handle
+media.dvpp_destroy_lut_map                         k:lut_map                                                              -> ret
+media.dvpp_get_lut_map_dims                        k:lut_map                                                              -> int
+media.dvpp_get_lut_map_data                        k:lut_map I:dim                                                        -> (int, int, ret)
+media.dvpp_create_border_config                    *                                                                      -> handle
+media.dvpp_destroy_border_config                   k:border_config                                                        -> ret
+media.dvpp_get_border_config_value                 k:border_config I:index                                                -> float
+media.dvpp_get_border_config_border_type           k:border_config                                                        -> int
+media.dvpp_get_border_config_top                   k:border_config                                                        -> int
+media.dvpp_get_border_config_bottom                k:border_config                                                        -> int
+media.dvpp_get_border_config_left                  k:border_config                                                        -> int
+media.dvpp_get_border_config_right                 k:border_config                                                        -> int
+media.dvpp_set_border_config_value                 k:border_config I:index d:value                                        -> ret
+media.dvpp_set_border_config_border_type           k:border_config i:border_type                                          -> ret
+media.dvpp_set_border_config_bottom                k:border_config I:bottom                                               -> ret
+media.dvpp_set_border_config_top                   k:border_config I:top                                                  -> ret
+media.dvpp_set_border_config_left                  k:border_config I:left                                                 -> ret
+media.dvpp_set_border_config_right                 k:border_config I:right                                                -> ret
+media.dvpp_png_decode_async                        k:channel_desc k:data I:size k:output_desc k:stream                    -> ret
+media.dvpp_png_get_image_info                      k:data I:size                                                          -> (int, int, int, ret)
+media.dvpp_png_predict_dec_size                    k:data I:size i:output_pixel_format                                    -> (int, ret)
+media.dvpp_set_channel_desc_param                  k:channel_desc i:param_type k:param                                    -> (int, ret)
+media.dvpp_get_channel_desc_param                  k:channel_desc i:param_type                                            -> (int, int, ret)
+media.dvpp_vpc_resize_async                        k:channel_desc k:input_desc k:output_desc k:resize_config k:stream     -> ret
+media.dvpp_vpc_crop_async                          k:channel_desc k:input_desc k:output_desc k:crop_area k:stream         -> ret
+media.dvpp_vpc_batch_crop_async                    k:channel_desc k:src_batch_desc list:roi_nums k:dst_batch_desc list:crop_areas k:stream -> (int, ret)
+media.dvpp_vpc_crop_and_paste_async                k:channel_desc k:input_desc k:output_desc k:crop_area k:paste_area k:stream -> ret
+media.dvpp_vpc_batch_crop_and_paste_async          k:channel_desc k:src_batch_desc list:roi_nums k:dst_batch_desc list:crop_areas list:paste_areas k:stream -> (int, ret)
+media.dvpp_vpc_convert_color_async                 k:channel_desc k:input_desc k:output_desc k:stream                     -> ret
+media.dvpp_vpc_pyr_down_async                      k:channel_desc k:input_desc k:output_desc k:reserve k:stream           -> ret
+media.dvpp_vpc_equalize_hist_async                 k:channel_desc k:input_desc k:output_desc k:lut_map k:stream           -> ret
+media.dvpp_vpc_make_border_async                   k:channel_desc k:input_desc k:output_desc k:border_config k:stream     -> ret
+media.dvpp_vpc_calc_hist_async                     k:channel_desc k:src_desc k:hist k:reserve k:stream                    -> ret
+media.dvpp_create_roi_config                       I:left I:right I:top I:bottom                                          -> handle
+media.dvpp_destroy_roi_config                      k:roi_config                                                           -> ret
+media.dvpp_set_roi_config                          k:roi_config I:left I:right I:top I:bottom                             -> ret
+media.dvpp_set_roi_config_left                     k:roi_config I:left                                                    -> ret
+media.dvpp_set_roi_config_right                    k:roi_config I:right                                                   -> ret
+media.dvpp_set_roi_config_top                      k:roi_config I:top                                                     -> ret
+media.dvpp_set_roi_config_bottom                   k:roi_config I:bottom                                                  -> ret
+media.dvpp_create_resize_config                    *                                                                      -> handle
+media.dvpp_destroy_resize_config                   k:resize_config                                                        -> ret
+media.dvpp_set_resize_config_interpolation         k:resize_config I:interpolation                                        -> ret
+media.dvpp_get_resize_config_interpolation         k:resize_config                                                        -> int
+media.dvpp_vpc_crop_resize_async                   k:channel_desc k:input_desc k:output_desc k:crop_area k:resize_config k:stream -> ret
+media.dvpp_vpc_batch_crop_resize_async             k:channel_desc k:src_batch_desc list:roi_nums k:dst_batch_desc list:crop_areas k:resize_config k:stream -> ret
+media.dvpp_vpc_crop_resize_paste_async             k:channel_desc k:input_desc k:output_desc k:crop_area k:paste_area k:resize_config k:stream -> ret
+media.dvpp_vpc_batch_crop_resize_paste_async       k:channel_desc k:src_batch_desc list:roi_nums k:dst_batch_desc list:crop_areas list:paste_areas k:resize_config k:stream -> ret
+media.dvpp_vpc_batch_crop_resize_make_border_async k:channel_desc k:src_batch_desc list:roi_nums k:dst_batch_desc list:crop_areas list:border_configs k:resize_config k:stream -> ret
+media.dvpp_jpeg_decode_async                       k:channel_desc k:data I:size k:output_desc k:stream                    -> ret
+media.dvpp_jpeg_get_image_info                     k:data I:size                                                          -> (int, int, int, ret)
+media.dvpp_jpeg_get_image_info_v2                  k:data I:size                                                          -> (int, int, int, int, ret)
+media.dvpp_jpeg_predict_dec_size                   k:data I:size i:output_pixel_format                                    -> (int, ret)
+media.dvpp_jpeg_encode_async                       k:channel_desc k:input_desc k:data k:size_ptr k:config k:stream        -> ret
+media.dvpp_jpeg_predict_enc_size                   k:input_desc k:config                                                  -> (int, ret)
+media.dvpp_create_jpege_config                     *                                                                      -> handle
+media.dvpp_destroy_jpege_config                    k:jpege_config                                                         -> ret
+media.dvpp_set_jpege_config_level                  k:jpege_config I:level                                                 -> ret
+media.dvpp_get_jpege_config_level                  k:jpege_config                                                         -> int
+media.vdec_create_channel                          k:channel_desc                                                         -> ret
+media.vdec_destroy_channel                         k:channel_desc                                                         -> ret
+media.vdec_create_channel_desc                     *                                                                      -> handle
+media.vdec_destroy_channel_desc                    k:channel_desc                                                         -> ret
+media.vdec_set_channel_desc_channel_id             k:channel_desc I:channel_id                                            -> ret
+media.vdec_set_channel_desc_thread_id              k:channel_desc K:thread_id                                             -> ret
+media.vdec_set_channel_desc_callback               k:channel_desc callable:fn                                             -> ret
+media.vdec_set_channel_desc_entype                 k:channel_desc i:en_type                                               -> ret
+media.vdec_set_channel_desc_out_pic_format         k:channel_desc i:out_pic_format                                        -> ret
+media.vdec_set_channel_desc_out_pic_width          k:channel_desc I:width                                                 -> ret
+media.vdec_set_channel_desc_out_pic_height         k:channel_desc I:height                                                -> ret
+media.vdec_set_channel_desc_ref_frame_num          k:channel_desc I:ref_frame_num                                         -> ret
+media.vdec_get_channel_desc_channel_id             k:channel_desc                                                         -> int
+media.vdec_get_channel_desc_thread_id              k:channel_desc                                                         -> int
+media.vdec_get_channel_desc_callback               k:channel_desc                                                         -> obj
+media.vdec_get_channel_desc_entype                 k:channel_desc                                                         -> int
+media.vdec_get_channel_desc_out_pic_format         k:channel_desc                                                         -> int
+media.vdec_get_channel_desc_out_pic_width          k:channel_desc                                                         -> int
+media.vdec_get_channel_desc_out_pic_height         k:channel_desc                                                         -> int
+media.vdec_get_channel_desc_ref_frame_num          k:channel_desc                                                         -> int
+media.vdec_send_frame                              k:channel_desc k:input k:output k:config O:user_data                   -> ret
+media.vdec_send_skipped_frame                      k:channel_desc k:input k:config O:user_data                            -> ret
+media.vdec_create_frame_config                     *                                                                      -> handle
+media.vdec_destroy_frame_config                    k:frame_config                                                         -> ret
+media.vdec_get_channel_desc_out_mode               k:channel_desc                                                         -> int
+media.vdec_set_channel_desc_out_mode               k:channel_desc I:out_mode                                              -> ret
+media.vdec_get_channel_desc_bit_depth              k:channel_desc                                                         -> int
+media.vdec_set_channel_desc_bit_depth              k:channel_desc I:bit_depth                                             -> ret
+media.vdec_set_channel_desc_param                  k:channel_desc i:param_type k:param                                    -> (int, ret)
+media.vdec_get_channel_desc_param                  k:channel_desc i:param_type                                            -> (int, int, ret)
+media.venc_create_channel                          k:channel_desc                                                         -> ret
+media.venc_destroy_channel                         k:channel_desc                                                         -> ret
+media.venc_send_frame                              k:channel_desc k:input k:reserve k:config O:user_data                  -> ret
+media.venc_create_channel_desc                     *                                                                      -> handle
+media.venc_destroy_channel_desc                    k:channel_desc                                                         -> ret
+media.venc_set_channel_desc_thread_id              k:channel_desc K:thread_id                                             -> ret
+media.venc_set_channel_desc_callback               k:channel_desc callable:fn                                             -> ret
+media.venc_set_channel_desc_entype                 k:channel_desc i:en_type                                               -> ret
+media.venc_set_channel_desc_pic_format             k:channel_desc i:pic_format                                            -> ret
+media.venc_set_channel_desc_pic_width              k:channel_desc I:width                                                 -> ret
+media.venc_set_channel_desc_pic_height             k:channel_desc I:height                                                -> ret
+media.venc_set_channel_desc_key_frame_interval     k:channel_desc I:key_frame_interval                                    -> ret
+media.venc_get_channel_desc_channel_id             k:channel_desc                                                         -> int
+media.venc_get_channel_desc_thread_id              k:channel_desc                                                         -> int
+media.venc_get_channel_desc_callback               k:channel_desc                                                         -> obj
+media.venc_get_channel_desc_entype                 k:channel_desc                                                         -> int
+media.venc_get_channel_desc_pic_format             k:channel_desc                                                         -> int
+media.venc_get_channel_desc_pic_width              k:channel_desc                                                         -> int
+media.venc_get_channel_desc_pic_height             k:channel_desc                                                         -> int
+media.venc_get_channel_desc_key_frame_interval     k:channel_desc                                                         -> int
+media.venc_create_frame_config                     *                                                                      -> handle
+media.venc_destroy_frame_config                    k:frame_config                                                         -> ret
+media.venc_set_frame_config_force_i_frame          k:frame_config B:force_i_frame                                         -> ret
+media.venc_set_frame_config_eos                    k:frame_config B:eos                                                   -> ret
+media.venc_get_frame_config_force_i_frame          k:frame_config                                                         -> int
+media.venc_get_frame_config_eos                    k:frame_config                                                         -> int
+media.venc_get_channel_desc_buf_addr               k:channel_desc                                                         -> int
+media.venc_set_channel_desc_buf_addr               k:channel_desc k:buf_addr                                              -> ret
+media.venc_get_channel_desc_buf_size               k:channel_desc                                                         -> int
+media.venc_set_channel_desc_buf_size               k:channel_desc I:buf_size                                              -> ret
+media.venc_get_channel_desc_max_bit_rate           k:channel_desc                                                         -> int
+media.venc_set_channel_desc_max_bit_rate           k:channel_desc I:max_bit_rate                                          -> ret
+media.venc_get_channel_desc_rc_mode                k:channel_desc                                                         -> int
+media.venc_set_channel_desc_rc_mode                k:channel_desc I:rc_mode                                               -> ret
+media.venc_get_channel_desc_src_rate               k:channel_desc                                                         -> int
+media.venc_set_channel_desc_src_rate               k:channel_desc I:src_rate                                              -> ret
+media.venc_get_channel_desc_param                  k:channel_desc i:param_type                                            -> (int, ret)
+media.venc_set_channel_desc_param                  k:channel_desc i:param_type O:param                                    -> ret
 """

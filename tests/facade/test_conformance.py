@@ -21,7 +21,8 @@ from openacl.acl import build
 from openacl.errors import InvalidParam
 
 _TSV = pathlib.Path(__file__).with_name("binding_reference.tsv")
-_MODULES = {"acl": "acl", "rt": "acl.rt", "mdl": "acl.mdl", "util": "acl.util"}
+_MODULES = {call.module: "acl" if call.module == "acl" else f"acl.{call.module}"
+            for call in build.CALLS}
 
 
 def _binding() -> dict[tuple[str, str], dict]:
