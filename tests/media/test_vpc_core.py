@@ -383,6 +383,29 @@ def test_odd_input_is_rounded_down_to_even():
         run(NV12, buf, w, h, ws, hs, NV12, out, 50, 30, ows, ohs, "310", crop=Roi(0, 101, 0, 59))
 
 
+@pytest.mark.parametrize("family, used", [("310", (120, 80)), ("310P", (121, 81))])
+def test_odd_rgb_input_is_rounded_down_on_310_only(family, used):
+    """Ascend310's documentation rounds any odd input down; 310P only where chroma is shared."""
+    w, h = 121, 81
+    rgb = gradient(h, w, 3, seed=43)
+    ws = align(w, 16) * 3
+    buf = pack_rows(packed_rows("RGB", rgb=rgb), ws, align(h, 2))
+    out, ows, ohs = blank_nv(NV12, 60, 40)
+    run(F.PIXEL_FORMAT_RGB_888, buf, w, h, ws, align(h, 2), NV12, out, 60, 40, ows, ohs,
+        family, interpolation=1)
+    luma = to_u8(rgb_to_ycc(rgb))[:used[1], :used[0], 0]
+    gy, _ = read_sp(NV12, out, 60, 40, ows, ohs)
+    # +-1: float32 JFIF in the core vs float64 here may round a .5 differently.
+    assert max_diff(gy, cv2.resize(luma, (60, 40), interpolation=LINEAR)) <= 1
+
+
+def test_a_short_buffer_is_a_task_failure_not_a_numpy_error():
+    buf, _, _ = nv(NV12, 64, 48)
+    out, ows, ohs = blank_nv(NV12, 32, 24)
+    with pytest.raises(DvppTaskFailed, match="output buffer of 1151 bytes does not hold"):
+        run(NV12, buf, 64, 48, 64, 48, NV12, out[:-1], 32, 24, ows, ohs, "310")
+
+
 # ================================================================== format conversion
 def packed_rows(order, ycc=None, rgb=None):
     """Bytes of a packed picture from full-res YCbCr (YUV orders) or RGB (RGB orders)."""
