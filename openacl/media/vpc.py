@@ -223,6 +223,11 @@ def crop_resize_paste(src: Picture, dst: Picture, crop: Roi | None, paste: Roi |
     _check_buffer(src, "input")
     _check_buffer(dst, "output")
     width, height = _usable_size(src, fam)
+    if (width, height) != (src.width, src.height):
+        # Work on the rounded picture: its chroma rows then fit the stride even where the
+        # stride is the odd width itself (allowed on 310B).
+        src = Picture(src.buf, src.fmt, width, height, src.ws, src.hs)
+    _check_even_output(dst)
     crop = crop if crop is not None else Roi(0, width - 1, 0, height - 1)
     paste = paste if paste is not None else Roi(0, dst.width - 1, 0, dst.height - 1)
     _check_roi(crop, "crop", width, height, "input", fam)
@@ -279,6 +284,15 @@ def _check_buffer(pic: Picture, role: str) -> None:
                              f"{pic.ws}x{pic.hs} ({need} bytes): check its description")
 
 
+def _check_even_output(dst: Picture) -> None:
+    # check_picture refuses these too; repeated so that the core alone never slices past a row.
+    even_w, even_h = _even_sides(dst.layout)
+    if (even_w and dst.width % 2) or (even_h and dst.height % 2):
+        raise DvppTaskFailed(f"the VPC output picture is {dst.width}x{dst.height}, but "
+                             f"{_name(dst.fmt)} outputs need even sides where chroma is shared: "
+                             f"round the output size to even values")
+
+
 def _usable_size(src: Picture, fam: Family) -> tuple[int, int]:
     """The input size the device works on: odd sides are rounded down to even where the format
     shares chroma along them, and for every format on Ascend310 (the family with the ROI parity
@@ -301,7 +315,7 @@ def _check_roi(roi: Roi, what: str, width: int, height: int, picture: str,
     if roi.left > roi.right or roi.top > roi.bottom:
         raise DvppTaskFailed(f"{what} area {roi} is empty: left must not exceed right nor top "
                              f"bottom (offsets are inclusive)")
-    if roi.right >= width or roi.bottom >= height:
+    if roi.right >= width or roi.bottom >= height or roi.left < 0 or roi.top < 0:
         raise DvppTaskFailed(f"{what} area {roi} does not lie inside the {width}x{height} "
                              f"{picture} picture{_ROUNDED if what == 'crop' else ''}: right must "
                              f"be < {width} and bottom < {height}")

@@ -399,6 +399,22 @@ def test_odd_rgb_input_is_rounded_down_on_310_only(family, used):
     assert max_diff(gy, cv2.resize(luma, (60, 40), interpolation=LINEAR)) <= 1
 
 
+def test_odd_nv12_whose_stride_is_its_width_on_310b():
+    """310B takes width stride = width; an odd NV12 row of chroma then holds half a pair."""
+    w, h, ws, hs = 101, 61, 101, 62
+    y, uv = noise((h, w), 47), noise((31, 50, 2), 48)   # 50 whole pairs fit in 101 bytes
+    buf = pack_sp(NV12, y, uv, ws, hs)
+    check_picture(Fields(NV12, w, h, ws, hs, buf.size), fam("310B"), "input", False)
+    out, ows, ohs = blank_nv(NV12, 50, 30, 50, 30)
+    run(NV12, buf, w, h, ws, hs, NV12, out, 50, 30, ows, ohs, "310B", interpolation=1)
+    ry, ruv = reference_sp(y, uv, (0, 99, 0, 59), (50, 30), LINEAR)
+    gy, guv = read_sp(NV12, out, 50, 30, ows, ohs)
+    np.testing.assert_array_equal(gy, ry)
+    np.testing.assert_array_equal(guv, ruv)
+    with pytest.raises(DvppTaskFailed, match="outputs need even sides"):
+        run(NV12, buf, w, h, ws, hs, NV12, out, 49, 30, ows, ohs, "310B")
+
+
 def test_a_short_buffer_is_a_task_failure_not_a_numpy_error():
     buf, _, _ = nv(NV12, 64, 48)
     out, ows, ohs = blank_nv(NV12, 32, 24)
@@ -615,7 +631,8 @@ def test_scale_limits(crop_w, crop_h, paste_w, paste_h, ok):
     (Roi(0, 39, 0, 3), None, "is 40x4; VPC areas are at least 10x6"),
     (None, Roi(0, 31, 0, 3), "is 32x4; VPC areas are at least 10x6"),
     (Roi(20, 9, 0, 29), None, "is empty"),
-])
+    (Roi(-2, 29, 0, 29), None, "does not lie inside"),   # the binding parses uint32; the core
+])                                                       # still refuses what it cannot slice
 def test_roi_range(crop, paste, message):
     buf, _, _ = nv(NV12, 64, 48)
     out, ows, ohs = blank_nv(NV12, 32, 24)
