@@ -24,6 +24,7 @@ import struct
 from dataclasses import dataclass
 
 import av
+import cv2
 import numpy as np
 import simplejpeg
 
@@ -174,7 +175,7 @@ class Decoded:
     height: int
     width_stride: int           # align(width, family's JPEGD stride)
     height_stride: int          # align16(height)
-    luma: np.ndarray            # (height, width) uint8 (may be a strided view)
+    luma: np.ndarray            # (height, width) uint8 (may be a view of FFmpeg's frame)
     chroma: np.ndarray | None   # (ch, cw, 2) uint8, U then V, at the output's subsampling
 
 
@@ -230,8 +231,14 @@ def write_decoded(decoded: Decoded, buf: np.ndarray) -> None:
                              f"acl.media.dvpp_jpeg_predict_dec_size")
     picture = Picture(buf, d.fmt, d.width, d.height, d.width_stride, d.height_stride)
     picture.luma()[...] = d.luma
-    if d.chroma is not None:
-        picture.chroma_uv()[...] = d.chroma
+    if d.chroma is None:
+        return
+    target = picture.chroma()
+    if picture.layout.v_first:      # two plain copies: numpy is slow through a reversed view
+        target[..., 0] = d.chroma[..., 1]
+        target[..., 1] = d.chroma[..., 0]
+    else:
+        target[...] = d.chroma
 
 
 # ---------------------------------------------------------------------------- encode
@@ -287,15 +294,11 @@ _SP420 = frozenset({F.PIXEL_FORMAT_YUV_SEMIPLANAR_420, F.PIXEL_FORMAT_YVU_SEMIPL
 _PACKED_422 = frozenset({F.PIXEL_FORMAT_YUYV_PACKED_422, F.PIXEL_FORMAT_UYVY_PACKED_422,
                          F.PIXEL_FORMAT_YVYU_PACKED_422, F.PIXEL_FORMAT_VYUY_PACKED_422})
 
-_SOF_NAMES = {
-    0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive", 0xC3: "lossless",
-    0xC5: "differential sequential", 0xC6: "differential progressive",
-    0xC7: "differential lossless", 0xC9: "arithmetic-coded sequential",
-    0xCA: "arithmetic-coded progressive", 0xCB: "arithmetic-coded lossless",
-    0xCD: "arithmetic-coded differential sequential",
-    0xCE: "arithmetic-coded differential progressive",
-    0xCF: "arithmetic-coded differential lossless",
-}
+_SOF_NAMES = {0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive",
+              0xC3: "lossless", 0xC5: "differential sequential",
+              0xC6: "differential progressive", 0xC7: "differential lossless"}
+_SOF_NAMES.update({code + 8: "arithmetic-coded " + _SOF_NAMES[code]
+                   for code in (0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7)})
 _LOSSLESS = frozenset({0xC3, 0xC7, 0xCB, 0xCF})
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})        # TEM, RST0..7: no length
 # Segments libjpeg reads or skips before the first scan (DAC, DNL, APPn, COM); any other
@@ -511,10 +514,7 @@ def _decode_planes(data, header: JpegHeader) -> tuple[np.ndarray, np.ndarray | N
     planes = [_plane_array(plane) for plane in frame.planes]
     if header.jpeg_format == J.ACL_JPEG_CSS_GRAY:
         return planes[0], None
-    chroma = np.empty(planes[1].shape + (2,), np.uint8)
-    chroma[..., 0] = planes[1]
-    chroma[..., 1] = planes[2]
-    return planes[0], chroma
+    return planes[0], cv2.merge(planes[1:3])
 
 
 def _plane_array(plane) -> np.ndarray:
@@ -528,48 +528,50 @@ def _ffmpeg_text(error: Exception) -> str:
 
 
 def _orient(plane: np.ndarray, orientation: int) -> np.ndarray:
-    """The plane as displayed under EXIF ``orientation`` (a view; axes 0 and 1 only)."""
-    if orientation == 2:
-        return plane[:, ::-1]                        # mirror left-right
-    if orientation == 3:
-        return plane[::-1, ::-1]                     # rotate 180
-    if orientation == 4:
-        return plane[::-1]                           # mirror top-bottom
+    """The plane as displayed under EXIF ``orientation`` (axes 0 and 1; OpenCV's flips and
+    rotations make contiguous copies far faster than numpy copies strided views)."""
+    if orientation in _ROTATIONS:
+        return cv2.rotate(plane, _ROTATIONS[orientation])
+    if orientation in _FLIPS:
+        return cv2.flip(plane, _FLIPS[orientation])
     if orientation == 5:
-        return plane.swapaxes(0, 1)                  # transpose
-    if orientation == 6:
-        return plane.swapaxes(0, 1)[:, ::-1]         # rotate 90 clockwise
+        return cv2.transpose(plane)                          # transpose
     if orientation == 7:
-        return plane[::-1, ::-1].swapaxes(0, 1)      # transverse
-    if orientation == 8:
-        return plane[:, ::-1].swapaxes(0, 1)         # rotate 90 counter-clockwise
+        return cv2.flip(cv2.transpose(plane), -1)            # transverse
     return plane
+
+
+_ROTATIONS = {3: cv2.ROTATE_180, 6: cv2.ROTATE_90_CLOCKWISE,
+              8: cv2.ROTATE_90_COUNTERCLOCKWISE}
+_FLIPS = {2: 1, 4: 0}                                        # mirror left-right, top-bottom
 
 
 def _resample(chroma: np.ndarray, source: tuple, target: tuple, height: int,
               width: int) -> np.ndarray:
     """Chroma of a ``height`` x ``width`` picture from ``source`` to ``target`` subsampling
-    (rows, columns per sample): 2:1 reductions average pairs (rounding half up), 1:2
-    expansions repeat samples (only a 4:2:2 JPEG rotated by 90 degrees needs one)."""
+    (rows, columns per sample): 2:1 reductions average (rounding half up), 1:2 expansions
+    repeat samples (only a 4:2:2 JPEG turned by 90 degrees needs one)."""
     chroma = chroma[:-(-height // source[0]), :-(-width // source[1])]
-    for axis in (0, 1):
-        if source[axis] < target[axis]:
-            chroma = _halve(chroma, axis)
-        elif source[axis] > target[axis]:
-            size = height if axis == 0 else width
-            chroma = np.repeat(chroma, 2, axis=axis)[:size] if axis == 0 else \
-                np.repeat(chroma, 2, axis=axis)[:, :size]
-    return chroma
+    if source[0] > target[0]:
+        chroma = np.repeat(chroma, 2, axis=0)[:height]
+    if source[1] > target[1]:
+        chroma = np.repeat(chroma, 2, axis=1)[:, :width]
+    rows, cols = source[0] < target[0], source[1] < target[1]
+    return _halve(chroma, rows, cols) if rows or cols else chroma
 
 
-def _halve(chroma: np.ndarray, axis: int) -> np.ndarray:
-    if chroma.shape[axis] % 2:
-        pad = [(0, 0)] * chroma.ndim
-        pad[axis] = (0, 1)
-        chroma = np.pad(chroma, pad, mode="edge")
-    first = chroma[0::2] if axis == 0 else chroma[:, 0::2]
-    second = chroma[1::2] if axis == 0 else chroma[:, 1::2]
-    return ((first.astype(np.uint16) + second + 1) >> 1).astype(np.uint8)
+def _halve(chroma: np.ndarray, rows: bool, cols: bool) -> np.ndarray:
+    """Average pairs (or 2x2 blocks) along the flagged axes; an odd last row or column
+    averages with itself. OpenCV's INTER_LINEAR_EXACT at scale 1/2 samples halfway between
+    pixels with weights of exactly 1/2 (1/4), so it is the rounded-half-up mean, bit for bit,
+    at a fraction of numpy's cost on interleaved data."""
+    height, width = chroma.shape[:2]
+    pad_rows, pad_cols = height % 2 if rows else 0, width % 2 if cols else 0
+    if pad_rows or pad_cols:
+        chroma = np.pad(chroma, ((0, pad_rows), (0, pad_cols), (0, 0)), mode="edge")
+        height, width = chroma.shape[:2]
+    size = (width // 2 if cols else width, height // 2 if rows else height)
+    return cv2.resize(chroma, size, interpolation=cv2.INTER_LINEAR_EXACT)
 
 
 def _packed_planes(picture: Picture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

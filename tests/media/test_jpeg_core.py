@@ -521,9 +521,17 @@ def test_orientation_with_chroma_conversion(orientation):
 
 
 def test_decode_422_turned_keeps_requested_422_layout():
-    decoded = decode(with_orientation(sj_jpeg(96, 64, "422"), 8), YUV422SP)
-    assert (decoded.fmt, decoded.width, decoded.height) == (YUV422SP, 64, 96)
-    assert decoded.chroma.shape == (96, 32, 2)
+    # 96x65 4:2:2 turned by 90 degrees: 65x96 on screen with chroma every other row; YUV422SP
+    # wants every row and every other column: rows repeat, the odd 65 columns average in
+    # pairs, the last one with itself.
+    data = sj_jpeg(96, 65, "422")
+    plain = decode(data, UNKNOWN).chroma                       # (65, 48, 2), validated above
+    decoded = decode(with_orientation(data, 6), YUV422SP)
+    assert (decoded.fmt, decoded.width, decoded.height) == (YUV422SP, 65, 96)
+    on_screen = np.repeat(np.rot90(plain, -1), 2, axis=0)       # (96, 65, 2)
+    want = average(np.pad(on_screen, ((0, 0), (0, 1), (0, 0)), mode="edge"), 1, 2)
+    assert decoded.chroma.shape == (96, 33, 2)
+    assert np.array_equal(decoded.chroma, want)
 
 
 @pytest.mark.parametrize("size", [(32, 32), (33, 33), (48, 35)])
