@@ -210,6 +210,10 @@ class ArgumentValueError(BindingRaise, ValueError):
     """The binding refuses an argument's value with ValueError (e.g. ``acl.util.ptr_to_bytes``)."""
 
 
+class ArgumentKeyError(BindingRaise, KeyError):
+    """The binding reads a config dict's keys and raises KeyError for a missing one."""
+
+
 class ThreadFunctionFailed(BindingRaise, RuntimeError):
     """``acl.util.stop_thread``: the thread's function raised (pyACL re-raises it)."""
 

@@ -5,8 +5,8 @@ Importing the ``*_calls`` modules registers the implementations; ``build_modules
 one function per table line, implemented or not.
 """
 
-from openacl.acl import (aipp_calls, buffer_calls, lifecycle_calls, model_calls,  # noqa: F401
-                         runtime_calls, util_calls)
+from openacl.acl import (aipp_calls, buffer_calls, lifecycle_calls, media_calls,  # noqa: F401
+                         model_calls, runtime_calls, util_calls)
 from openacl.acl.build import build_modules
 
 MODULES = build_modules()

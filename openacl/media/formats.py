@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from openacl import config
 from openacl.constants import PixelFormat as F
 
-__all__ = ["Family", "family", "align", "MIN_JPEG_SIDE", "MAX_JPEG_SIDE"]
+__all__ = ["Family", "FAMILIES", "family", "align", "MIN_JPEG_SIDE"]
 
 MIN_JPEG_SIDE = 32
 

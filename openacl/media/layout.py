@@ -126,6 +126,7 @@ class Picture:
         start = self.ws * self.hs
         plane = self.buf[start:start + rows * pitch].reshape(rows, pitch)
         ch, cw = lay.chroma_shape(self.width, self.height)
+        cw = min(cw, pitch // 2)      # an odd width with stride == width: the last column is cut
         return plane[:ch, :cw * 2].reshape(ch, cw, 2)
 
     def chroma_uv(self) -> np.ndarray:

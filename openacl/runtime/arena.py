@@ -43,20 +43,30 @@ class Arena:
         self._free_starts = [self.base]
         self._free_sizes = [size]
 
-    def allocate(self, nbytes: int) -> int | None:
-        """Reserve ``nbytes`` (a multiple of ALIGNMENT); return the address, or None if full."""
+    def allocate(self, nbytes: int, align: int = ALIGNMENT) -> int | None:
+        """Reserve ``nbytes`` (a multiple of ALIGNMENT) starting on a multiple of ``align``
+        (a multiple of ALIGNMENT); return the address, or None if full."""
         with self._lock:
             starts, sizes = self._free_starts, self._free_sizes
             for i, available in enumerate(sizes):
-                if available >= nbytes:
-                    address = starts[i]
-                    if available == nbytes:
-                        del starts[i], sizes[i]
-                    else:
-                        starts[i] = address + nbytes
-                        sizes[i] = available - nbytes
-                    self.used += nbytes
-                    return address
+                start = starts[i]
+                skip = -start % align          # a head left free to reach the alignment
+                if available < skip + nbytes:
+                    continue
+                address = start + skip
+                rest = available - skip - nbytes
+                if skip:
+                    sizes[i] = skip
+                    if rest:
+                        starts.insert(i + 1, address + nbytes)
+                        sizes.insert(i + 1, rest)
+                elif rest:
+                    starts[i] = address + nbytes
+                    sizes[i] = rest
+                else:
+                    del starts[i], sizes[i]
+                self.used += nbytes
+                return address
             return None
 
     def release(self, address: int, nbytes: int) -> None:

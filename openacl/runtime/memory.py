@@ -38,9 +38,11 @@ _HUGE1G_POLICIES = (6, 7)
 class Allocation:
     """One live block of device or pinned-host memory, owned by the runtime."""
 
-    __slots__ = ("address", "size", "usable", "reserved", "arena", "kind", "policy", "site")
+    __slots__ = ("address", "size", "usable", "reserved", "arena", "kind", "policy", "site",
+                 "origin")
 
-    def __init__(self, address, size, usable, reserved, arena, kind, policy, site=None):
+    def __init__(self, address, size, usable, reserved, arena, kind, policy, site=None,
+                 origin="rt"):
         self.address = address
         self.size = size              # what the program asked for
         self.usable = usable          # what it may touch (rounding and padding included)
@@ -49,6 +51,7 @@ class Allocation:
         self.kind = kind
         self.policy = policy
         self.site = site              # where the program allocated it (OPENACL_LEAK_SITES)
+        self.origin = origin          # "rt" (acl.rt.malloc*) or "dvpp" (acl.media.dvpp_malloc)
 
     @property
     def end(self) -> int:
@@ -149,28 +152,35 @@ class Memory:
             self.arenas.append(arena)
 
     def allocate(self, arena: Arena, size: int, kind: str, policy: int = 0,
-                 pad: bool = True) -> Allocation:
+                 pad: bool = True, align: int = ALIGNMENT, origin: str = "rt") -> Allocation:
         usable = -(-size // 32) * 32
         if pad and policy & 0xFF not in _HUGE1G_POLICIES:
             usable += 32
         reserved = -(-usable // ALIGNMENT) * ALIGNMENT
-        address = arena.allocate(reserved)
+        address = arena.allocate(reserved, align)
         if address is None:
             raise MemoryAllocation(
                 f"cannot allocate {size} bytes on {arena.name}: {arena.size - arena.used} of "
                 f"{arena.size} bytes free (largest free block too small)")
         allocation = Allocation(address, size, usable, reserved, arena, kind, policy,
-                                creation_site())
+                                creation_site(), origin)
         with self._lock:
             bisect.insort(self._starts, address)
             self._allocations[address] = allocation
         return allocation
 
-    def free(self, address: int, kind: str) -> Allocation:
+    def free(self, address: int, kind: str, origin: str | None = None) -> Allocation:
+        """Forget the allocation at ``address``; ``origin``: refuse one made another way."""
         with self._lock:
             allocation = self._allocations.get(address)
             if allocation is None or allocation.kind != kind:
                 raise RuntimeParamInvalid(self._describe_bad_free(address, kind))
+            if origin is not None and allocation.origin != origin:
+                raise RuntimeParamInvalid(
+                    f"{address:#x} was allocated by "
+                    f"{'acl.media.dvpp_malloc' if allocation.origin == 'dvpp' else 'acl.rt.malloc'}"
+                    f"; release it with "
+                    f"{'acl.media.dvpp_free' if allocation.origin == 'dvpp' else 'acl.rt.free'}")
             del self._allocations[address]
             del self._starts[bisect.bisect_left(self._starts, address)]
             self.generation += 1

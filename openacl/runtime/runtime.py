@@ -124,7 +124,8 @@ class Runtime:
 
     def leak_report(self) -> list[Leak]:
         """Every resource the program created and has not released, oldest kind first."""
-        leaks = [Leak(f"{a.kind} allocation", f"{a.address:#x}", a.size, a.site)
+        leaks = [Leak(f"{'dvpp' if a.origin == 'dvpp' else a.kind} allocation",
+                      f"{a.address:#x}", a.size, a.site)
                  for a in sorted(self.memory.live(), key=lambda a: a.address)]
         sites = handles.sites
         for context in (c for d in self._devices or () for c in d.contexts):

@@ -31,7 +31,7 @@ def free(address: int) -> None:
     if address == 0:
         raise InvalidParam("the pointer to free is NULL (0)")
     RUNTIME.current_context()
-    RUNTIME.memory.free(address, DEVICE)
+    RUNTIME.memory.free(address, DEVICE, origin="rt")
 
 
 def malloc_host(size: int) -> Allocation:

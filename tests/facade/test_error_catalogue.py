@@ -906,6 +906,99 @@ def synchronize_an_event_behind_a_blocked_stream(tmp_path, monkeypatch):
     return ret, [f"event {event:#x}"]
 
 
+# ----- acl.media (DVPP): formats, features, channel lifetime, device-side task failures
+
+def _dvpp_picture(ptr, fmt, width, height, width_stride, height_stride, size):
+    desc = acl.media.dvpp_create_pic_desc()
+    for name, value in (("data", ptr), ("format", fmt), ("width", width), ("height", height),
+                        ("width_stride", width_stride), ("height_stride", height_stride),
+                        ("size", size)):
+        assert getattr(acl.media, f"dvpp_set_pic_desc_{name}")(desc, value) == ACL_SUCCESS
+    return desc
+
+
+@contextmanager
+def _dvpp_channel():
+    with session():
+        channel = acl.media.dvpp_create_channel_desc()
+        assert acl.media.dvpp_create_channel(channel) == ACL_SUCCESS
+        try:
+            yield channel
+        finally:
+            acl.media.dvpp_destroy_channel(channel)
+            acl.media.dvpp_destroy_channel_desc(channel)
+
+
+@scenario(ErrorCode.ACL_ERROR_FORMAT_NOT_MATCH, "acl.media.dvpp_vpc_resize_async",
+          "VPC output format PIXEL_FORMAT_RGB_888 (12)", "not supported on the 310 family")
+def vpc_output_format_the_soc_lacks(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    with _dvpp_channel() as channel:
+        ptr, _ = acl.media.dvpp_malloc(64 * 64 * 3)
+        src = _dvpp_picture(ptr, 1, 64, 64, 64, 64, 64 * 64 * 3 // 2)
+        dst = _dvpp_picture(ptr, 12, 64, 64, 192, 64, 64 * 64 * 3)
+        config = acl.media.dvpp_create_resize_config()
+        ret = acl.media.dvpp_vpc_resize_async(channel, src, dst, config, 0)
+        acl.media.dvpp_destroy_resize_config(config)
+        for desc in (src, dst):
+            acl.media.dvpp_destroy_pic_desc(desc)
+        acl.media.dvpp_free(ptr)
+    return ret
+
+
+@scenario(ErrorCode.ACL_ERROR_RELATIVE_RESOURCE_NOT_CLEARED,
+          "acl.media.dvpp_destroy_channel_desc", "still has its channel", "dvpp_destroy_channel")
+def destroying_a_channel_desc_before_its_channel(tmp_path, monkeypatch):
+    with _dvpp_channel() as channel:
+        return acl.media.dvpp_destroy_channel_desc(channel)
+
+
+@scenario(ErrorCode.ACL_ERROR_FEATURE_UNSUPPORTED, "acl.media.dvpp_set_channel_desc_mode",
+          "not supported on the 310 family")
+def channel_mode_on_ascend310(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    with session():
+        desc = acl.media.dvpp_create_channel_desc()
+        ret = acl.media.dvpp_set_channel_desc_mode(desc, 1)
+        acl.media.dvpp_destroy_channel_desc(desc)
+    return ret
+
+
+def _decode_at_synchronize(data: bytes) -> int:
+    with _dvpp_channel() as channel:
+        src, _ = acl.media.dvpp_malloc(len(data))
+        acl.rt.memcpy(src, len(data), acl.util.bytes_to_ptr(data), len(data), 1)
+        out, _ = acl.media.dvpp_malloc(256 * 64 * 3 // 2)
+        desc = _dvpp_picture(out, 1, 64, 48, 256, 64, 256 * 64 * 3 // 2)
+        assert acl.media.dvpp_jpeg_decode_async(channel, src, len(data), desc, 0) == ACL_SUCCESS
+        ret = acl.rt.synchronize_stream(0)
+        acl.media.dvpp_destroy_pic_desc(desc)
+        acl.media.dvpp_free(src)
+        acl.media.dvpp_free(out)
+    return ret
+
+
+def _jpeg(**options) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 90)).save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+@scenario(ErrorCode.ACL_ERROR_UNSUPPORTED_JPEG, "acl.rt.synchronize_stream", "progressive")
+def decoding_a_progressive_jpeg(tmp_path, monkeypatch):
+    return _decode_at_synchronize(_jpeg(progressive=True))
+
+
+@scenario(ErrorCode.ACL_ERROR_RT_AICPU_EXCEPTION, "acl.rt.synchronize_stream",
+          "dvpp_jpeg_decode_async", "cannot be decoded")
+def decoding_bytes_that_are_not_a_jpeg(tmp_path, monkeypatch):
+    return _decode_at_synchronize(b"\x89PNG not a JPEG at all" * 4)
+
+
 # ---------------------------------------------------------------- the tests
 def _process_survives():
     """A full pyACL cycle still works after the failure."""

@@ -1,0 +1,377 @@
+"""DVPP tasks: what each ``*_async`` call checks when it is submitted, and what its stream runs.
+
+Submit-time checks are ACL's host-side ones (NULL handles and pointers, a channel that
+exists, pixel formats of the SoC's sets): they are the call's return code. Everything the
+device checks (strides, buffer sizes, ROIs, the JPEG data itself) happens when the task
+runs: the failure is recorded on the stream and returned by the next synchronize, and the
+output description's ``ret_code`` becomes non-zero (dvpp-api.md §10).
+
+Description values are taken when the task is submitted; the values a task writes back
+(decoded width, strides...) are written when it runs, so they are valid after synchronize.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import struct
+
+import numpy as np
+
+from openacl.constants import ChannelMode, PixelFormat
+from openacl.errors import (AclError, DvppTaskFailed, FeatureUnsupported, FormatNotMatch,
+                            InvalidParam, RuntimeParamInvalid, UnsupportedJpeg, report_fidelity)
+from openacl.media import jpeg, png, vpc
+from openacl.media.descs import (BatchPicDesc, Channel, ChannelDesc, JpegeConfig, PicDesc,
+                                 PicFields, ResizeConfig, RoiConfig)
+from openacl.media.formats import Family, family
+from openacl.media.layout import Picture
+from openacl.runtime.memory import DEVICE
+from openacl.runtime.pointers import host_bytes
+from openacl.runtime.runtime import RUNTIME
+
+__all__ = ["jpeg_decode", "jpeg_encode", "png_decode", "vpc_single", "vpc_batch",
+           "device_view", "read_host_uint32"]
+
+
+# ------------------------------------------------------------------ memory the device touches
+def device_view(address: int, nbytes: int, role: str, write: bool, fam: Family) -> np.ndarray:
+    """A uint8 view of ``nbytes`` of device memory a running task reads or writes.
+
+    DVPP works on device memory only; a host address, a freed block or a range past the
+    allocation fails the task (the NPU's DVPP would fault or read garbage).
+    """
+    if address == 0:
+        raise DvppTaskFailed(f"the {role} buffer address is NULL (0)")
+    memory = RUNTIME.memory
+    arena = memory.arena_of(address)
+    if arena is None or arena.kind != DEVICE:
+        raise DvppTaskFailed(
+            f"the {role} buffer {address:#x} is not device memory: DVPP only reads and writes "
+            f"memory from acl.media.dvpp_malloc; copy host data there with acl.rt.memcpy")
+    try:
+        memory.checked(address, nbytes, f"{role} buffer", write)
+    except RuntimeParamInvalid as error:
+        raise DvppTaskFailed(error.message) from None
+    allocation = memory.find(address)
+    if fam.name == "310" and allocation is not None and allocation.origin != "dvpp":
+        report_fidelity(f"the {role} buffer {address:#x} comes from acl.rt.malloc; on "
+                        f"Ascend310 DVPP needs memory from acl.media.dvpp_malloc (the device "
+                        f"log says: should be allocated by acldvppMalloc)", DvppTaskFailed)
+    return np.frombuffer((ctypes.c_uint8 * nbytes).from_address(address), np.uint8)
+
+
+def read_host_uint32(address: int, call: str) -> int:
+    return struct.unpack("<I", host_bytes(address, 4, call))[0]
+
+
+def _write_host_uint32(address: int, value: int) -> None:
+    RUNTIME.memory.checked(address, 4, "encoded size", write=True)
+    ctypes.memmove(address, struct.pack("<I", value), 4)
+
+
+@contextlib.contextmanager
+def _results_into(*descs: PicDesc):
+    """A failing task leaves its code in the output descriptions' ``ret_code``."""
+    try:
+        yield
+    except AclError as error:
+        for desc in descs:
+            desc.ret_code = int(error.code)
+        if isinstance(error, (DvppTaskFailed, UnsupportedJpeg)):
+            raise
+        raise DvppTaskFailed(error.message) from None
+
+
+# ------------------------------------------------------------------ submit-time checks
+def _channel(desc: ChannelDesc, needs: ChannelMode) -> Channel:
+    channel = desc.channel
+    if channel is None:
+        raise InvalidParam(f"channel desc {desc.handle:#x} has no channel: call "
+                           f"acl.media.dvpp_create_channel with it first")
+    if not channel.mode & needs:
+        raise InvalidParam(f"the channel of channel desc {desc.handle:#x} was created with "
+                           f"mode {channel.mode}, which lacks {needs.name} ({int(needs)}); "
+                           f"set it with acl.media.dvpp_set_channel_desc_mode")
+    return channel
+
+
+def _output_fields(desc: PicDesc, role: str) -> PicFields:
+    fields = desc.fields()
+    if fields.data == 0:
+        raise InvalidParam(f"the {role} picture desc has no buffer: call "
+                           f"acl.media.dvpp_set_pic_desc_data")
+    if fields.size == 0:
+        raise InvalidParam(f"the {role} picture desc has size 0: call "
+                           f"acl.media.dvpp_set_pic_desc_size with the buffer's size")
+    return fields
+
+
+def _format_name(fmt: int) -> str:
+    try:
+        return f"{PixelFormat(fmt).name} ({fmt})"
+    except ValueError:
+        return str(fmt)
+
+
+def _check_format(fmt: int, allowed: frozenset, what: str, fam: Family) -> None:
+    if fmt not in allowed:
+        names = ", ".join(str(int(f)) for f in sorted(allowed))
+        raise FormatNotMatch(f"{what} format {_format_name(fmt)} is not supported on the "
+                             f"{fam.name} family; supported: {names}")
+
+
+# ------------------------------------------------------------------ JPEG / PNG decode
+_PNG_OUTPUTS = frozenset({PixelFormat.PIXEL_FORMAT_RGB_888, PixelFormat.PIXEL_FORMAT_RGBA_8888,
+                          PixelFormat.PIXEL_FORMAT_UNKNOWN})
+
+def jpeg_decode(channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
+                stream_handle: int) -> None:
+    fam = family()
+    if data == 0:
+        raise InvalidParam("the JPEG data pointer is NULL (0)")
+    if size == 0:
+        raise InvalidParam("the JPEG data size is 0")
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_JPEGD)
+    fields = _output_fields(out, "output")
+    _check_format(fields.fmt, fam.jpegd_outputs, "JPEG decode output", fam)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            source = device_view(data, size, "JPEG input", False, fam).tobytes()
+            try:
+                header = jpeg.parse_header(source)
+            except AclError as error:
+                raise DvppTaskFailed(f"the JPEG data cannot be decoded: {error.message}") from None
+            jpeg.check_decodable(header, fam)
+            decoded = jpeg.decode(source, header, fields.fmt, fam)
+            jpeg.write_decoded(decoded, device_view(fields.data, fields.size, "decode output",
+                                                    True, fam))
+            out.format, out.width, out.height = decoded.fmt, decoded.width, decoded.height
+            out.width_stride, out.height_stride = decoded.width_stride, decoded.height_stride
+            out.ret_code = 0
+
+    stream.submit(run, f"dvpp_jpeg_decode_async of {size} bytes at {data:#x}")
+
+
+def png_decode(channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
+               stream_handle: int) -> None:
+    fam = family()
+    if not fam.png:
+        raise FeatureUnsupported(f"PNG decode is not available on the {fam.name} family")
+    if data == 0:
+        raise InvalidParam("the PNG data pointer is NULL (0)")
+    if size == 0:
+        raise InvalidParam("the PNG data size is 0")
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_JPEGD)
+    fields = _output_fields(out, "output")
+    _check_format(fields.fmt, _PNG_OUTPUTS, "PNG decode output", fam)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            source = device_view(data, size, "PNG input", False, fam).tobytes()
+            header = png.parse_header(source)
+            decoded = png.decode(source, header, fields.fmt, fam)
+            png.write_decoded(decoded, device_view(fields.data, fields.size, "decode output",
+                                                   True, fam))
+            out.format, out.width, out.height = decoded.fmt, decoded.width, decoded.height
+            out.width_stride, out.height_stride = decoded.width_stride, decoded.height_stride
+            out.ret_code = 0
+
+    stream.submit(run, f"dvpp_png_decode_async of {size} bytes at {data:#x}")
+
+
+# ------------------------------------------------------------------ JPEG encode
+def predict_enc_size(desc: PicDesc, config: JpegeConfig) -> int:
+    f = desc.fields()
+    return jpeg.predict_enc_size(f.fmt, f.width, f.height, f.width_stride, f.height_stride,
+                                 family())
+
+
+def jpeg_encode(channel_desc: ChannelDesc, source: PicDesc, out_ptr: int, size_ptr: int,
+                config: JpegeConfig, stream_handle: int) -> None:
+    fam = family()
+    if out_ptr == 0:
+        raise InvalidParam("the output buffer pointer is NULL (0)")
+    if size_ptr == 0:
+        raise InvalidParam("the size pointer is NULL (0): pass the address of a uint32 "
+                           "holding the output buffer's size")
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_JPEGE)
+    fields = source.fields()
+    if fields.data == 0:
+        raise InvalidParam("the input picture desc has no buffer: call "
+                           "acl.media.dvpp_set_pic_desc_data")
+    _check_format(fields.fmt, fam.jpege_inputs, "JPEG encode input", fam)
+    capacity = read_host_uint32(size_ptr, "acl.media.dvpp_jpeg_encode_async")
+    if capacity == 0:
+        raise InvalidParam("the output buffer size at the size pointer is 0: store the "
+                           "buffer's size there (e.g. from dvpp_jpeg_predict_enc_size)")
+    quality = config.level
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(source):
+            jpeg.predict_enc_size(fields.fmt, fields.width, fields.height, fields.width_stride,
+                                  fields.height_stride, fam)
+            picture = _picture(fields, "encode input", False, fam)
+            encoded = jpeg.encode(picture, quality)
+            if len(encoded) > capacity:
+                raise DvppTaskFailed(f"the encoded picture needs {len(encoded)} bytes but the "
+                                     f"output buffer holds {capacity}; size it with "
+                                     f"acl.media.dvpp_jpeg_predict_enc_size")
+            target = device_view(out_ptr, len(encoded), "encode output", True, fam)
+            target[:] = np.frombuffer(encoded, np.uint8)
+            _write_host_uint32(size_ptr, len(encoded))
+
+    stream.submit(run, f"dvpp_jpeg_encode_async into {out_ptr:#x}")
+
+
+# ------------------------------------------------------------------ VPC
+def _picture(fields: PicFields, role: str, write: bool, fam: Family) -> Picture:
+    view = device_view(fields.data, fields.size, role, write, fam)
+    return Picture(view, fields.fmt, fields.width, fields.height, fields.width_stride,
+                   fields.height_stride)
+
+
+def _roi(config: RoiConfig | None):
+    if config is None:
+        return None
+    return vpc.Roi(config.left, config.right, config.top, config.bottom)
+
+
+def interpolation_of(config: ResizeConfig | None, fam: Family) -> int:
+    if config is None:
+        return 0
+    if config.interpolation not in fam.interpolations:
+        raise FeatureUnsupported(f"resize config interpolation {config.interpolation} is not "
+                                 f"supported on the {fam.name} family")
+    return config.interpolation
+
+
+def _vpc_pictures(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc, fam: Family):
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_VPC)
+    src, dst = source.fields(), _output_fields(out, "output")
+    if src.data == 0:
+        raise InvalidParam("the input picture desc has no buffer: call "
+                           "acl.media.dvpp_set_pic_desc_data")
+    _check_format(src.fmt, fam.vpc_inputs, "VPC input", fam)
+    _check_format(dst.fmt, fam.vpc_outputs, "VPC output", fam)
+    return src, dst
+
+
+def _run_vpc(src: PicFields, dst: PicFields, crop, paste, interpolation: int, fam: Family):
+    vpc.check_picture(src, fam, "input", output=False)
+    vpc.check_picture(dst, fam, "output", output=True)
+    vpc.crop_resize_paste(_picture(src, "VPC input", False, fam),
+                          _picture(dst, "VPC output", True, fam), crop, paste, interpolation,
+                          fam)
+
+
+def vpc_single(operation: str, channel_desc: ChannelDesc, source: PicDesc, out: PicDesc,
+               crop: RoiConfig | None, paste: RoiConfig | None, config: ResizeConfig | None,
+               stream_handle: int) -> None:
+    fam = family()
+    src, dst = _vpc_pictures(channel_desc, source, out, fam)
+    interpolation = interpolation_of(config, fam)
+    crop_roi, paste_roi = _roi(crop), _roi(paste)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            _run_vpc(src, dst, crop_roi, paste_roi, interpolation, fam)
+            out.ret_code = 0
+
+    stream.submit(run, f"dvpp_vpc_{operation}_async {src.width}x{src.height} -> "
+                       f"{dst.width}x{dst.height}")
+
+
+def vpc_batch(operation: str, channel_desc: ChannelDesc, sources: BatchPicDesc,
+              roi_nums: list[int], outputs: BatchPicDesc, crops: list[RoiConfig],
+              pastes: list[RoiConfig] | None, config: ResizeConfig | None,
+              stream_handle: int) -> None:
+    fam = family()
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_VPC)
+    owners = vpc.batch_pairs(roi_nums, len(sources.descs))
+    if len(owners) > len(outputs.descs):
+        raise InvalidParam(f"{len(owners)} crop areas need as many output pictures, but the "
+                           f"output batch desc holds {len(outputs.descs)}")
+    if len(crops) != len(owners):
+        raise InvalidParam(f"the roi_nums add up to {len(owners)} crop areas, but "
+                           f"{len(crops)} crop areas were given")
+    interpolation = interpolation_of(config, fam)
+    jobs = []
+    for k, owner in enumerate(owners):
+        src, dst = _vpc_pictures(channel_desc, sources.descs[owner], outputs.descs[k], fam)
+        jobs.append((outputs.descs[k], src, dst, _roi(crops[k]),
+                     _roi(pastes[k]) if pastes is not None else None))
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        failed = []
+        for k, (desc, src, dst, crop, paste) in enumerate(jobs):
+            try:
+                with _results_into(desc):
+                    _run_vpc(src, dst, crop, paste, interpolation, fam)
+                    desc.ret_code = 0
+            except AclError as error:
+                failed.append(f"picture {k}: {error.message}")
+        if failed:
+            raise DvppTaskFailed(f"{len(failed)} of {len(jobs)} pictures failed (their "
+                                 f"ret_code is set): " + "; ".join(failed[:4]))
+
+    stream.submit(run, f"dvpp_vpc_{operation}_async of {len(jobs)} pictures")
+
+
+def convert_color(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc,
+                  stream_handle: int) -> None:
+    """Same-size format conversion; an output width/height of 0 takes the input's."""
+    fam = family()
+    src, dst = _vpc_pictures(channel_desc, source, out, fam)
+    if not (src.width and src.height and src.width_stride and src.height_stride):
+        raise InvalidParam("the input picture desc needs width, height and both strides")
+    if (dst.width, dst.height) not in ((0, 0), (src.width, src.height)):
+        raise InvalidParam(f"output size {dst.width}x{dst.height} differs from the input's "
+                           f"{src.width}x{src.height}: color conversion does not resize "
+                           f"(leave the output width and height 0 or equal)")
+    dst = dst._replace(width=src.width, height=src.height)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            _run_vpc(src, dst, None, None, 1, fam)
+            out.width, out.height, out.ret_code = dst.width, dst.height, 0
+
+    stream.submit(run, f"dvpp_vpc_convert_color_async {_format_name(src.fmt)} -> "
+                       f"{_format_name(dst.fmt)}")
+
+
+def pyr_down(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc,
+             stream_handle: int) -> None:
+    """Gaussian 5x5 blur and 2x down-sampling of a YUV400 picture (OpenCV's pyrDown)."""
+    import cv2
+
+    fam = family()
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_VPC)
+    src, dst = source.fields(), _output_fields(out, "output")
+    gray = {0}
+    _check_format(src.fmt, gray, "pyramid input", fam)
+    _check_format(dst.fmt, gray, "pyramid output", fam)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            vpc.check_picture(src, fam, "input", output=False)
+            vpc.check_picture(dst, fam, "output", output=True)
+            size = ((src.width + 1) // 2, (src.height + 1) // 2)
+            if (dst.width, dst.height) != size:
+                raise DvppTaskFailed(f"the output of a pyramid step on {src.width}x"
+                                     f"{src.height} is {size[0]}x{size[1]}, not "
+                                     f"{dst.width}x{dst.height}")
+            picture = _picture(src, "pyramid input", False, fam)
+            target = _picture(dst, "pyramid output", True, fam)
+            target.luma()[...] = cv2.pyrDown(np.ascontiguousarray(picture.luma()), dstsize=size)
+            out.ret_code = 0
+
+    stream.submit(run, f"dvpp_vpc_pyr_down_async {src.width}x{src.height}")
