@@ -91,7 +91,7 @@ def _channel(desc: ChannelDesc, needs: ChannelMode) -> Channel:
                            f"acl.media.dvpp_create_channel with it first")
     if not channel.mode & needs:
         raise InvalidParam(f"the channel of channel desc {desc.handle:#x} was created with "
-                           f"mode {channel.mode}, which lacks {needs.name} ({int(needs)}); "
+                           f"mode {channel.mode}, which lacks {needs!r}; "
                            f"set it with acl.media.dvpp_set_channel_desc_mode")
     return channel
 
@@ -125,34 +125,42 @@ def _check_format(fmt: int, allowed: frozenset, what: str, fam: Family) -> None:
 _PNG_OUTPUTS = frozenset({PixelFormat.PIXEL_FORMAT_RGB_888, PixelFormat.PIXEL_FORMAT_RGBA_8888,
                           PixelFormat.PIXEL_FORMAT_UNKNOWN})
 
-def jpeg_decode(channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
-                stream_handle: int) -> None:
-    fam = family()
+def _decode(codec, name: str, needs: ChannelMode, formats: frozenset,
+            channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
+            stream_handle: int, fam: Family) -> None:
+    """A JPEG or PNG decode: ``codec`` is ``openacl.media.jpeg`` or ``png``."""
     if data == 0:
-        raise InvalidParam("the JPEG data pointer is NULL (0)")
+        raise InvalidParam(f"the {name} data pointer is NULL (0)")
     if size == 0:
-        raise InvalidParam("the JPEG data size is 0")
-    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_JPEGD)
+        raise InvalidParam(f"the {name} data size is 0")
+    _channel(channel_desc, needs)
     fields = _output_fields(out, "output")
-    _check_format(fields.fmt, fam.jpegd_outputs, "JPEG decode output", fam)
+    _check_format(fields.fmt, formats, f"{name} decode output", fam)
     stream = RUNTIME.stream(stream_handle)
 
     def run():
         with _results_into(out):
-            source = device_view(data, size, "JPEG input", False, fam).tobytes()
+            source = device_view(data, size, f"{name} input", False, fam).tobytes()
             try:
-                header = jpeg.parse_header(source)
+                header = codec.parse_header(source)
             except AclError as error:
-                raise DvppTaskFailed(f"the JPEG data cannot be decoded: {error.message}") from None
-            jpeg.check_decodable(header, fam)
-            decoded = jpeg.decode(source, header, fields.fmt, fam)
-            jpeg.write_decoded(decoded, device_view(fields.data, fields.size, "decode output",
-                                                    True, fam))
+                raise DvppTaskFailed(f"the {name} data cannot be decoded: "
+                                     f"{error.message}") from None
+            decoded = codec.decode(source, header, fields.fmt, fam)
+            codec.write_decoded(decoded, device_view(fields.data, fields.size,
+                                                     "decode output", True, fam))
             out.format, out.width, out.height = decoded.fmt, decoded.width, decoded.height
             out.width_stride, out.height_stride = decoded.width_stride, decoded.height_stride
             out.ret_code = 0
 
-    stream.submit(run, f"dvpp_jpeg_decode_async of {size} bytes at {data:#x}")
+    stream.submit(run, f"dvpp_{name.lower()}_decode_async of {size} bytes at {data:#x}")
+
+
+def jpeg_decode(channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
+                stream_handle: int) -> None:
+    fam = family()
+    _decode(jpeg, "JPEG", ChannelMode.DVPP_CHNMODE_JPEGD, fam.jpegd_outputs, channel_desc,
+            data, size, out, stream_handle, fam)
 
 
 def png_decode(channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
@@ -160,27 +168,9 @@ def png_decode(channel_desc: ChannelDesc, data: int, size: int, out: PicDesc,
     fam = family()
     if not fam.png:
         raise FeatureUnsupported(f"PNG decode is not available on the {fam.name} family")
-    if data == 0:
-        raise InvalidParam("the PNG data pointer is NULL (0)")
-    if size == 0:
-        raise InvalidParam("the PNG data size is 0")
-    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_JPEGD)
-    fields = _output_fields(out, "output")
-    _check_format(fields.fmt, _PNG_OUTPUTS, "PNG decode output", fam)
-    stream = RUNTIME.stream(stream_handle)
-
-    def run():
-        with _results_into(out):
-            source = device_view(data, size, "PNG input", False, fam).tobytes()
-            header = png.parse_header(source)
-            decoded = png.decode(source, header, fields.fmt, fam)
-            png.write_decoded(decoded, device_view(fields.data, fields.size, "decode output",
-                                                   True, fam))
-            out.format, out.width, out.height = decoded.fmt, decoded.width, decoded.height
-            out.width_stride, out.height_stride = decoded.width_stride, decoded.height_stride
-            out.ret_code = 0
-
-    stream.submit(run, f"dvpp_png_decode_async of {size} bytes at {data:#x}")
+    # The default channel (VPC | JPEGD | JPEGE) serves PNG decodes too, as on Ascend310.
+    _decode(png, "PNG", ChannelMode.DVPP_CHNMODE_PNGD | ChannelMode.DVPP_CHNMODE_JPEGD,
+            _PNG_OUTPUTS, channel_desc, data, size, out, stream_handle, fam)
 
 
 # ------------------------------------------------------------------ JPEG encode

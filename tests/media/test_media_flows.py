@@ -470,3 +470,31 @@ def test_video_calls_answer_not_supported(context):
     assert acl.media.vdec_create_channel_desc() == 0
     assert "does not support acl.media.vdec_create_channel_desc" in acl.get_recent_err_msg()
     assert acl.media.venc_send_frame(1, 2, 0, 3, None) == 200001
+
+
+def test_png_decode_on_310_and_not_on_310p(monkeypatch, channel, stream):
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    rgba = np.dstack([make_image(90, 70, seed=4), np.full((70, 90), 200, np.uint8)])
+    out = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(out, "PNG")
+    data = out.getvalue()
+    host = acl.util.bytes_to_ptr(data)
+    assert acl.media.dvpp_png_get_image_info(host, len(data)) == (90, 70, 4, 0)
+    size, ret = acl.media.dvpp_png_predict_dec_size(host, len(data), 10000)   # UNKNOWN: RGBA
+    assert ret == 0 and size == align_up(90, 128) * 4 * align_up(70, 16)
+    src = to_dvpp(data)
+    dst, _ = acl.media.dvpp_malloc(size)
+    desc = pic_desc(dst, 10000, 90, 70, 0, 0, size)
+    assert acl.media.dvpp_png_decode_async(channel, src, len(data), desc, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    ws = acl.media.dvpp_get_pic_desc_width_stride(desc)
+    assert ws == align_up(90, 128) * 4
+    assert acl.media.dvpp_get_pic_desc_format(desc) == 16                  # RGBA_8888
+    rows = from_device(dst, size)[:ws * 70].reshape(70, ws)[:, :90 * 4].reshape(70, 90, 4)
+    assert (rows == np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))).all()
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310P3")
+    assert acl.media.dvpp_png_decode_async(channel, src, len(data), desc, stream) == 200006
+    assert acl.media.dvpp_png_get_image_info(host, len(data))[-1] == 200006
+    acl.media.dvpp_destroy_pic_desc(desc)
+    acl.media.dvpp_free(src)
+    acl.media.dvpp_free(dst)
