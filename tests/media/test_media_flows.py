@@ -498,3 +498,118 @@ def test_png_decode_on_310_and_not_on_310p(monkeypatch, channel, stream):
     acl.media.dvpp_destroy_pic_desc(desc)
     acl.media.dvpp_free(src)
     acl.media.dvpp_free(dst)
+
+
+def _nv12_source(width, height, seed):
+    y, uv = reference_nv12_planes(jpeg_bytes(make_image(width, height, seed=seed)))
+    data = np.concatenate([y.ravel(), uv.ravel()]).tobytes()
+    return y, uv, to_dvpp(data), len(data)
+
+
+def test_crop_crop_resize_paste_and_batch_paste(monkeypatch, channel, stream):
+    """vpc_jpeg_resnet50's calls: a crop scaled to the whole output, an interpolation
+    chosen by resize config, and a batch crop-and-paste (sample ROIs, 310 parity)."""
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    y_ref, uv_ref, src_ptr, src_size = _nv12_source(320, 240, 8)
+    src = pic_desc(src_ptr, NV12, 320, 240, 320, 240, src_size)
+    out_size = 224 * 224 * 3 // 2
+    out_ptr, _ = acl.media.dvpp_malloc(out_size)
+    out = pic_desc(out_ptr, NV21, 224, 224, 224, 224, out_size)
+    crop = acl.media.dvpp_create_roi_config(32, 271, 16, 207)            # 240 x 192
+    assert acl.media.dvpp_vpc_crop_async(channel, src, out, crop, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    y, uv = nv12_planes(from_device(out_ptr, out_size), 224, 224, 224, 224, v_first=True)
+    region = np.ascontiguousarray(y_ref[16:208, 32:272])
+    assert np.abs(y.astype(int) - cv2.resize(region, (224, 224))).max() <= 1
+    chroma = np.ascontiguousarray(uv_ref[8:104, 16:136])
+    assert np.abs(uv.astype(int) - cv2.resize(chroma, (112, 112))).max() <= 1
+    # Nearest neighbour, pasted into the sample's (32, 215, 64, 215) area.
+    config = acl.media.dvpp_create_resize_config()
+    assert acl.media.dvpp_set_resize_config_interpolation(config, 2) == 0
+    paste = acl.media.dvpp_create_roi_config(32, 215, 64, 215)
+    assert acl.rt.memset(out_ptr, out_size, 0, out_size) == 0
+    assert acl.media.dvpp_vpc_crop_resize_paste_async(channel, src, out, crop, paste, config,
+                                                      stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    y, _ = nv12_planes(from_device(out_ptr, out_size), 224, 224, 224, 224)
+    want = cv2.resize(region, (184, 152), interpolation=cv2.INTER_NEAREST)
+    assert (y[64:216, 32:216] == want).all() and not y[:64].any() and not y[:, :32].any()
+    # An odd left edge breaks the 310 parity rule: the device refuses it at run time.
+    assert acl.media.dvpp_set_roi_config_left(crop, 33) == 0
+    assert acl.media.dvpp_vpc_crop_async(channel, src, out, crop, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 507018
+    assert "even" in acl.get_recent_err_msg()
+    # Batch crop-and-paste: two crops of one source pasted into two outputs.
+    src_batch, dst_batch = (acl.media.dvpp_create_batch_pic_desc(n) for n in (1, 2))
+    member = acl.media.dvpp_get_pic_desc(src_batch, 0)
+    for name, value in (("data", src_ptr), ("format", NV12), ("width", 320), ("height", 240),
+                        ("width_stride", 320), ("height_stride", 240), ("size", src_size)):
+        getattr(acl.media, f"dvpp_set_pic_desc_{name}")(member, value)
+    outputs = []
+    for k in range(2):
+        ptr, _ = acl.media.dvpp_malloc(out_size)
+        acl.rt.memset(ptr, out_size, 0x10, out_size)
+        outputs.append(ptr)
+        desc = acl.media.dvpp_get_pic_desc(dst_batch, k)
+        for name, value in (("data", ptr), ("format", NV12), ("width", 224), ("height", 224),
+                            ("width_stride", 224), ("height_stride", 224), ("size", out_size)):
+            getattr(acl.media, f"dvpp_set_pic_desc_{name}")(desc, value)
+    crops = [acl.media.dvpp_create_roi_config(0, 159, 0, 119),
+             acl.media.dvpp_create_roi_config(160, 319, 120, 239)]
+    pastes = [acl.media.dvpp_create_roi_config(112, 223, 112, 223)] * 2
+    with pytest.raises(ValueError):
+        acl.media.dvpp_vpc_batch_crop_and_paste_async(channel, src_batch, [2], dst_batch,
+                                                      crops, pastes[:1], stream)
+    assert acl.media.dvpp_vpc_batch_crop_and_paste_async(
+        channel, src_batch, [2], dst_batch, crops, pastes, stream) == (dst_batch, 0)
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    for k, ptr in enumerate(outputs):
+        y, _ = nv12_planes(from_device(ptr, out_size), 224, 224, 224, 224)
+        region = np.ascontiguousarray(y_ref[120 * k:120 * k + 120, 160 * k:160 * k + 160])
+        assert np.abs(y[112:, 112:].astype(int) - cv2.resize(region, (112, 112))).max() <= 1
+        assert (y[:112] == 0x10).all() and (y[:, :112] == 0x10).all()
+        acl.media.dvpp_free(ptr)
+    for roi in (crop, paste, *crops, pastes[0]):
+        acl.media.dvpp_destroy_roi_config(roi)
+    for batch in (src_batch, dst_batch):
+        acl.media.dvpp_destroy_batch_pic_desc(batch)
+    acl.media.dvpp_destroy_resize_config(config)
+    for desc in (src, out):
+        acl.media.dvpp_destroy_pic_desc(desc)
+    acl.media.dvpp_free(src_ptr)
+    acl.media.dvpp_free(out_ptr)
+
+
+def test_convert_color_and_pyramid_on_310p(monkeypatch, channel, stream):
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310P3")
+    y_ref, uv_ref, src_ptr, src_size = _nv12_source(64, 48, 9)
+    src = pic_desc(src_ptr, NV12, 64, 48, 64, 48, src_size)
+    rgb_size = 64 * 3 * 48
+    rgb_ptr, _ = acl.media.dvpp_malloc(rgb_size)
+    rgb = pic_desc(rgb_ptr, RGB888, 0, 0, 64 * 3, 48, rgb_size)
+    assert acl.media.dvpp_vpc_convert_color_async(channel, src, rgb, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    assert acl.media.dvpp_get_pic_desc_width(rgb) == 64
+    got = from_device(rgb_ptr, rgb_size).reshape(48, 64, 3)
+    # VPC upsamples chroma bilinearly (OpenCV), then JFIF YCbCr -> RGB (numpy here).
+    up = cv2.resize(uv_ref, (64, 48), interpolation=cv2.INTER_LINEAR).astype(np.float64) - 128
+    yf = y_ref.astype(np.float64)
+    want = np.stack([yf + 1.402 * up[..., 1], yf - 0.344136 * up[..., 0] - 0.714136 * up[..., 1],
+                     yf + 1.772 * up[..., 0]], -1)
+    assert np.abs(got.astype(int) - np.clip(np.rint(want), 0, 255)).max() <= 2
+    gray_size = 64 * 48
+    gray_ptr, _ = acl.media.dvpp_malloc(gray_size)
+    half_ptr, _ = acl.media.dvpp_malloc(32 * 24)
+    acl.rt.memcpy(gray_ptr, gray_size, src_ptr, gray_size, 3)
+    gray = pic_desc(gray_ptr, YUV400, 64, 48, 64, 48, gray_size)
+    half = pic_desc(half_ptr, YUV400, 32, 24, 32, 24, 32 * 24)
+    assert acl.media.dvpp_vpc_pyr_down_async(channel, gray, half, 1, stream) == 100000
+    assert acl.media.dvpp_vpc_pyr_down_async(channel, gray, half, 0, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    assert (from_device(half_ptr, 32 * 24).reshape(24, 32) == cv2.pyrDown(y_ref)).all()
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    assert acl.media.dvpp_vpc_convert_color_async(channel, src, rgb, stream) == 200006
+    for desc in (src, rgb, gray, half):
+        acl.media.dvpp_destroy_pic_desc(desc)
+    for ptr in (src_ptr, rgb_ptr, gray_ptr, half_ptr):
+        acl.media.dvpp_free(ptr)
