@@ -16,7 +16,7 @@ from openacl.media.descs import (BatchPicDesc, BorderConfig, Channel, ChannelDes
 from openacl.media.formats import family
 from openacl.runtime.handles import handles
 from openacl.runtime.memory import DEVICE
-from openacl.runtime.pointers import host_bytes
+from openacl.runtime.pointers import contiguous_array_address, host_bytes
 from openacl.runtime.runtime import RUNTIME
 
 _DVPP_ALIGNMENT = 128                   # DVPP buffers start on 128-byte boundaries
@@ -348,6 +348,69 @@ for _field in ("border_type", "top", "bottom", "left", "right"):
     implements(f"media.dvpp_get_border_config_{_field}")(_get_border)
 
 
+@implements("media.dvpp_create_lut_map")
+def dvpp_create_lut_map():
+    _extended("a LUT map")
+    return handles.register(LutMap())
+
+
+@implements("media.dvpp_destroy_lut_map")
+def dvpp_destroy_lut_map(lut_map):
+    _destroy(lut_map, LutMap)
+
+
+@implements("media.dvpp_get_lut_map_dims")
+def dvpp_get_lut_map_dims(lut_map):
+    return len(_get(lut_map, LutMap).tables)
+
+
+def _table(tables: list, dim: int, what: str):
+    if dim >= len(tables):
+        raise InvalidParam(f"{what} dimension {dim} is out of range 0..{len(tables) - 1}")
+    address, _ = contiguous_array_address(tables[dim])    # already contiguous: no copy
+    return address, len(tables[dim])
+
+
+@implements("media.dvpp_get_lut_map_data")
+def dvpp_get_lut_map_data(lut_map, dim):
+    """(host address of the 256 uint8 entries, 256): read them with acl.util.ptr_to_bytes."""
+    return _table(_get(lut_map, LutMap).tables, dim, "LUT map")
+
+
+@implements("media.dvpp_create_hist")
+def dvpp_create_hist():
+    _extended("a histogram")
+    return handles.register(Hist())
+
+
+@implements("media.dvpp_destroy_hist")
+def dvpp_destroy_hist(hist):
+    _destroy(hist, Hist)
+
+
+@implements("media.dvpp_get_hist_dims")
+def dvpp_get_hist_dims(hist):
+    return _get(hist, Hist).dims
+
+
+@implements("media.dvpp_get_hist_data")
+def dvpp_get_hist_data(hist, dim):
+    """(host address of the 256 uint32 bins, 256)."""
+    value = _get(hist, Hist)
+    return _table(value.bins[:value.dims], dim, "histogram")
+
+
+@implements("media.dvpp_get_hist_ret_code")
+def dvpp_get_hist_ret_code(hist):
+    return _get(hist, Hist).ret_code
+
+
+@implements("media.dvpp_clear_hist")
+def dvpp_clear_hist(hist):
+    for bins in _get(hist, Hist).bins:
+        bins[:] = 0
+
+
 # ------------------------------------------------------------------ JPEG and PNG
 def _host_data(data: int, size: int, call: str) -> bytes:
     """The header parsers run on the host: any readable address (acllite passes DVPP
@@ -555,3 +618,29 @@ def dvpp_vpc_pyr_down_async(channel_desc, input_desc, output_desc, reserve, stre
         raise InvalidParam(f"reserve must be 0, not {reserve}")
     tasks.pyr_down(_get(channel_desc, ChannelDesc), _get(input_desc, PicDesc),
                    _get(output_desc, PicDesc), stream)
+
+
+@implements("media.dvpp_vpc_calc_hist_async")
+def dvpp_vpc_calc_hist_async(channel_desc, src_desc, hist, reserve, stream):
+    """Per-channel 256-bin histograms (Ascend310P and later)."""
+    _extended("acl.media.dvpp_vpc_calc_hist_async")
+    if reserve != 0:
+        raise InvalidParam(f"reserve must be 0, not {reserve}")
+    tasks.calc_hist(_get(channel_desc, ChannelDesc), _get(src_desc, PicDesc), _get(hist, Hist),
+                    stream)
+
+
+@implements("media.dvpp_vpc_equalize_hist_async")
+def dvpp_vpc_equalize_hist_async(channel_desc, input_desc, output_desc, lut_map, stream):
+    """Histogram equalisation; the mapping lands in ``lut_map`` (Ascend310P and later)."""
+    _extended("acl.media.dvpp_vpc_equalize_hist_async")
+    tasks.equalize_hist(_get(channel_desc, ChannelDesc), _get(input_desc, PicDesc),
+                        _get(output_desc, PicDesc), _get(lut_map, LutMap), stream)
+
+
+@implements("media.dvpp_vpc_make_border_async")
+def dvpp_vpc_make_border_async(channel_desc, input_desc, output_desc, border_config, stream):
+    """The picture framed by a border (Ascend310P and later)."""
+    _extended("acl.media.dvpp_vpc_make_border_async")
+    tasks.make_border(_get(channel_desc, ChannelDesc), _get(input_desc, PicDesc),
+                      _get(output_desc, PicDesc), _get(border_config, BorderConfig), stream)

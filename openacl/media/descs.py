@@ -130,7 +130,7 @@ class LutMap:
 
 class Hist:
     """Per-channel 256-bin histograms (dvpp_vpc_calc_hist_async's output)."""
-    __slots__ = ("handle", "bins", "ret_code")
+    __slots__ = ("handle", "bins", "ret_code", "dims")
 
     def __init__(self):
         import numpy as np
@@ -138,3 +138,4 @@ class Hist:
         self.handle = 0
         self.bins = [np.zeros(256, dtype=np.uint32) for _ in range(3)]
         self.ret_code = 0
+        self.dims = 3

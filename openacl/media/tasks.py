@@ -25,7 +25,7 @@ from openacl.media import jpeg, png, vpc
 from openacl.media.descs import (BatchPicDesc, Channel, ChannelDesc, JpegeConfig, PicDesc,
                                  PicFields, ResizeConfig, RoiConfig)
 from openacl.media.formats import Family, family
-from openacl.media.layout import Picture
+from openacl.media.layout import Picture, rgb_to_ycbcr
 from openacl.runtime.memory import DEVICE
 from openacl.runtime.pointers import host_bytes
 from openacl.runtime.runtime import RUNTIME
@@ -365,3 +365,129 @@ def pyr_down(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc,
             out.ret_code = 0
 
     stream.submit(run, f"dvpp_vpc_pyr_down_async {src.width}x{src.height}")
+
+
+# ------------------------------------------------------------------ 310P: histograms, LUTs, borders
+def _channels(picture: Picture) -> list[np.ndarray]:
+    """The planes a histogram or equalisation works on: Y (and U, V) or R, G, B (views)."""
+    kind = picture.layout.kind
+    if kind == "gray":
+        return [picture.luma()]
+    if kind == "sp":
+        uv = picture.chroma_uv()
+        return [picture.luma(), uv[..., 0], uv[..., 1]]
+    if kind in ("rgb", "rgbx", "yuv444"):
+        px = picture.pixels()
+        return [px[..., picture.layout.order.index(c)] for c in
+                ("RGB" if kind != "yuv444" else "YUV")]
+    raise DvppTaskFailed(f"format {_format_name(picture.fmt)} has no histogram channels here")
+
+
+def calc_hist(channel_desc: ChannelDesc, source: PicDesc, hist, stream_handle: int) -> None:
+    """256-bin histograms of each channel of the picture into ``hist``."""
+    fam = family()
+    _channel(channel_desc, ChannelMode.DVPP_CHNMODE_VPC)
+    src = source.fields()
+    _check_format(src.fmt, fam.vpc_inputs, "histogram input", fam)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        try:
+            vpc.check_picture(src, fam, "input", output=False)
+            planes = _channels(_picture(src, "histogram input", False, fam))
+            for index, plane in enumerate(planes):
+                hist.bins[index][:] = np.bincount(plane.ravel(), minlength=256)
+            hist.dims = len(planes)
+            hist.ret_code = 0
+        except AclError as error:
+            hist.ret_code = int(error.code)
+            raise DvppTaskFailed(error.message) from None
+
+    stream.submit(run, "dvpp_vpc_calc_hist_async")
+
+
+def equalize_hist(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc, lut_map,
+                  stream_handle: int) -> None:
+    """Histogram equalisation (OpenCV's) of the luma (YUV) or of each colour (RGB); the
+    mapping used lands in ``lut_map``."""
+    import cv2
+
+    fam = family()
+    src, dst = _vpc_pictures(channel_desc, source, out, fam)
+    if (src.fmt, src.width, src.height, src.width_stride, src.height_stride, src.size) != (
+            dst.fmt, dst.width, dst.height, dst.width_stride, dst.height_stride, dst.size):
+        raise InvalidParam("equalize_hist needs input and output of the same format, size "
+                           "and strides")
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            vpc.check_picture(src, fam, "input", output=False)
+            picture = _picture(src, "equalize input", False, fam)
+            target = _picture(dst, "equalize output", True, fam)
+            sources, targets = _channels(picture), _channels(target)
+            equalized = sources[:1] if picture.layout.kind in ("gray", "sp", "yuv444") \
+                else sources
+            for index, (plane, into) in enumerate(zip(sources, targets)):
+                if index < len(equalized):
+                    counts = np.bincount(plane.ravel(), minlength=256)
+                    table = _equalize_table(counts, plane.size)
+                    lut_map.tables[index][:] = table
+                    into[...] = cv2.LUT(np.ascontiguousarray(plane), table)
+                else:
+                    lut_map.tables[index][:] = np.arange(256, dtype=np.uint8)
+                    into[...] = plane
+            out.ret_code = 0
+
+    stream.submit(run, "dvpp_vpc_equalize_hist_async")
+
+
+def _equalize_table(counts: np.ndarray, total: int) -> np.ndarray:
+    """OpenCV's equalizeHist mapping: cdf scaled to 0..255 from the first non-empty bin."""
+    cdf = np.cumsum(counts)
+    first = cdf[np.flatnonzero(counts)[0]] if counts.any() else 0
+    if total == first:
+        return np.arange(256, dtype=np.uint8)
+    scaled = np.rint((cdf - first) * 255.0 / (total - first))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+_BORDERS = {0: "BORDER_CONSTANT", 1: "BORDER_REPLICATE", 2: "BORDER_REFLECT",
+            3: "BORDER_REFLECT_101"}
+
+
+def make_border(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc, border,
+                stream_handle: int) -> None:
+    """The input framed by ``border`` (top/bottom/left/right, OpenCV's border types, the
+    constant's per-channel values in the picture's own channels)."""
+    import cv2
+
+    fam = family()
+    src, dst = _vpc_pictures(channel_desc, source, out, fam)
+    if border.border_type not in _BORDERS:
+        raise InvalidParam(f"border type {border.border_type} is invalid: 0..3 "
+                           f"(constant, replicate, reflect, reflect 101)")
+    top, bottom, left, right = border.top, border.bottom, border.left, border.right
+    mode = getattr(cv2, _BORDERS[border.border_type])
+    values = list(border.values)
+    stream = RUNTIME.stream(stream_handle)
+
+    def run():
+        with _results_into(out):
+            vpc.check_picture(src, fam, "input", output=False)
+            vpc.check_picture(dst, fam, "output", output=True)
+            if (dst.width, dst.height) != (src.width + left + right, src.height + top + bottom):
+                raise DvppTaskFailed(
+                    f"the output must be {src.width + left + right}x{src.height + top + bottom}"
+                    f" (input plus borders), not {dst.width}x{dst.height}")
+            picture = _picture(src, "border input", False, fam)
+            fill = values[:3]
+            if picture.layout.kind in ("rgb", "rgbx"):      # the values are R, G, B there
+                rgb = np.clip(np.array([[fill]]), 0, 255).astype(np.uint8)
+                fill = [float(v) for v in rgb_to_ycbcr(rgb)[0, 0]]
+            framed = cv2.copyMakeBorder(picture.to_ycbcr(), top, bottom, left, right, mode,
+                                        value=fill)
+            _picture(dst, "border output", True, fam).write_ycbcr(framed)
+            out.ret_code = 0
+
+    stream.submit(run, "dvpp_vpc_make_border_async")

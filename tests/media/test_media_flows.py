@@ -613,3 +613,54 @@ def test_convert_color_and_pyramid_on_310p(monkeypatch, channel, stream):
         acl.media.dvpp_destroy_pic_desc(desc)
     for ptr in (src_ptr, rgb_ptr, gray_ptr, half_ptr):
         acl.media.dvpp_free(ptr)
+
+
+def test_histogram_equalization_and_border_on_310p(monkeypatch, channel, stream):
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310P3")
+    y_ref, uv_ref, src_ptr, src_size = _nv12_source(64, 48, 10)
+    src = pic_desc(src_ptr, NV12, 64, 48, 64, 48, src_size)
+    hist = acl.media.dvpp_create_hist()
+    assert acl.media.dvpp_vpc_calc_hist_async(channel, src, hist, 0, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    assert acl.media.dvpp_get_hist_dims(hist) == 3
+    for dim, plane in enumerate((y_ref, uv_ref[..., 0], uv_ref[..., 1])):
+        ptr, length, ret = acl.media.dvpp_get_hist_data(hist, dim)
+        assert ret == 0 and length == 256
+        bins = np.frombuffer(acl.util.ptr_to_bytes(ptr, 256 * 4), np.uint32)
+        assert (bins == np.bincount(plane.ravel(), minlength=256)).all()
+    assert acl.media.dvpp_clear_hist(hist) == 0
+    assert not np.frombuffer(acl.util.ptr_to_bytes(acl.media.dvpp_get_hist_data(hist, 0)[0],
+                                                   1024), np.uint32).any()
+    # Equalization: OpenCV's equalizeHist on the luma, chroma kept; the LUT says how.
+    out_ptr, _ = acl.media.dvpp_malloc(src_size)
+    out = pic_desc(out_ptr, NV12, 64, 48, 64, 48, src_size)
+    lut = acl.media.dvpp_create_lut_map()
+    assert acl.media.dvpp_vpc_equalize_hist_async(channel, src, out, lut, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    y, uv = nv12_planes(from_device(out_ptr, src_size), 64, 48, 64, 48)
+    assert (y == cv2.equalizeHist(y_ref)).all() and (uv == uv_ref).all()
+    table = np.frombuffer(acl.util.ptr_to_bytes(acl.media.dvpp_get_lut_map_data(lut, 0)[0],
+                                                256), np.uint8)
+    assert (table[y_ref] == y).all()
+    # A 4-pixel replicated border on every side.
+    big_size = 80 * 56 * 3 // 2
+    big_ptr, _ = acl.media.dvpp_malloc(big_size)
+    big = pic_desc(big_ptr, NV12, 72, 56, 80, 56, big_size)
+    border = acl.media.dvpp_create_border_config()
+    for side in ("top", "bottom", "left", "right"):
+        assert getattr(acl.media, f"dvpp_set_border_config_{side}")(border, 4) == 0
+    assert acl.media.dvpp_set_border_config_border_type(border, 1) == 0
+    assert acl.media.dvpp_vpc_make_border_async(channel, src, big, border, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0, acl.get_recent_err_msg()
+    y, _ = nv12_planes(from_device(big_ptr, big_size), 72, 56, 80, 56)
+    assert (y == cv2.copyMakeBorder(y_ref, 4, 4, 4, 4, cv2.BORDER_REPLICATE)).all()
+    acl.media.dvpp_destroy_border_config(border)
+    acl.media.dvpp_destroy_lut_map(lut)
+    acl.media.dvpp_destroy_hist(hist)
+    for desc in (src, out, big):
+        acl.media.dvpp_destroy_pic_desc(desc)
+    for ptr in (src_ptr, out_ptr, big_ptr):
+        acl.media.dvpp_free(ptr)
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    assert acl.media.dvpp_create_hist() == 0
+    assert acl.media.dvpp_create_border_config() == 0
