@@ -136,7 +136,7 @@ def run(repeat: int, images: int) -> dict:
         first.once()
         # Same result both ways (the DVPP decoder chose 128-aligned strides here).
         difference = np.abs(first.result().astype(int) - direct(jpeg, codec)).max()
-        acl_t, direct_t = alternate(first.once, lambda: direct(jpeg, codec), 5, repeat)
+        acl_t, direct_t = alternate(first.once, lambda: direct(jpeg, codec), 10, repeat)
         one = throughput([first], images, repeat)
         two = throughput([first, second], images, repeat)
     finally:
