@@ -25,7 +25,7 @@ from openacl.media import jpeg, png, vpc
 from openacl.media.descs import (BatchPicDesc, Channel, ChannelDesc, JpegeConfig, PicDesc,
                                  PicFields, ResizeConfig, RoiConfig)
 from openacl.media.formats import Family, family
-from openacl.media.layout import Picture, rgb_to_ycbcr
+from openacl.media.layout import Picture, min_buffer_size, rgb_to_ycbcr
 from openacl.runtime.memory import DEVICE
 from openacl.runtime.pointers import host_bytes
 from openacl.runtime.runtime import RUNTIME
@@ -205,6 +205,12 @@ def jpeg_encode(channel_desc: ChannelDesc, source: PicDesc, out_ptr: int, size_p
         with _results_into(source):
             jpeg.predict_enc_size(fields.fmt, fields.width, fields.height, fields.width_stride,
                                   fields.height_stride, fam)
+            need = min_buffer_size(fields.fmt, fields.width_stride, fields.height_stride, False)
+            if need > fields.size:
+                raise DvppTaskFailed(
+                    f"the encode input buffer holds {fields.size} bytes but a picture of width "
+                    f"stride {fields.width_stride} and height stride {fields.height_stride} "
+                    f"needs {need}: set the buffer's real size with dvpp_set_pic_desc_size")
             picture = _picture(fields, "encode input", False, fam)
             encoded = jpeg.encode(picture, quality)
             if len(encoded) > capacity:
