@@ -664,3 +664,30 @@ def test_histogram_equalization_and_border_on_310p(monkeypatch, channel, stream)
     monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
     assert acl.media.dvpp_create_hist() == 0
     assert acl.media.dvpp_create_border_config() == 0
+
+
+def test_rt_malloc_buffers_warn_on_310_and_fail_in_strict_mode(monkeypatch, channel, stream):
+    from openacl.errors import FidelityWarning
+
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
+    size = 64 * 48 * 3 // 2
+    src_ptr, _ = acl.rt.malloc(size, 0)
+    out_ptr, _ = acl.media.dvpp_malloc(size)
+    src = pic_desc(src_ptr, NV12, 64, 48, 64, 48, size)
+    out = pic_desc(out_ptr, NV12, 32, 24, 32, 24, size)
+    config = acl.media.dvpp_create_resize_config()
+    with pytest.warns(FidelityWarning, match="dvpp_malloc"):
+        assert acl.media.dvpp_vpc_resize_async(channel, src, out, config, stream) == 0
+        assert acl.rt.synchronize_stream(stream) == 0
+    monkeypatch.setenv("OPENACL_STRICT", "1")
+    assert acl.media.dvpp_vpc_resize_async(channel, src, out, config, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 507018
+    assert "acldvppMalloc" in acl.get_recent_err_msg()
+    monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310P3")          # 310P takes rt memory
+    assert acl.media.dvpp_vpc_resize_async(channel, src, out, config, stream) == 0
+    assert acl.rt.synchronize_stream(stream) == 0
+    acl.media.dvpp_destroy_resize_config(config)
+    for desc in (src, out):
+        acl.media.dvpp_destroy_pic_desc(desc)
+    acl.rt.free(src_ptr)
+    acl.media.dvpp_free(out_ptr)
