@@ -124,8 +124,9 @@ def from_device(ptr: int, size: int) -> np.ndarray:
     return np.frombuffer(out, np.uint8)
 
 
-def pic_desc(ptr, fmt, width, height, width_stride, height_stride, size):
-    desc = acl.media.dvpp_create_pic_desc()
+def pic_desc(ptr, fmt, width, height, width_stride, height_stride, size, desc=None):
+    """Set the seven fields samples set (on a new desc, or on ``desc``: a batch member)."""
+    desc = desc or acl.media.dvpp_create_pic_desc()
     for setter, value in (("data", ptr), ("format", fmt), ("width", width),
                           ("height", height), ("width_stride", width_stride),
                           ("height_stride", height_stride), ("size", size)):
@@ -257,20 +258,14 @@ def test_batch_crop_one_source_eight_outputs(channel, stream):
     src_ptr = to_dvpp(source)
     src_batch = acl.media.dvpp_create_batch_pic_desc(1)
     dst_batch = acl.media.dvpp_create_batch_pic_desc(8)
-    first = acl.media.dvpp_get_pic_desc(src_batch, 0)
-    for setter, value in (("data", src_ptr), ("format", NV12), ("width", width),
-                          ("height", height), ("width_stride", width),
-                          ("height_stride", height), ("size", len(source))):
-        getattr(acl.media, f"dvpp_set_pic_desc_{setter}")(first, value)
+    pic_desc(src_ptr, NV12, width, height, width, height, len(source),
+             acl.media.dvpp_get_pic_desc(src_batch, 0))
     outputs, rois = [], []
     for k in range(8):
         ptr, _ = acl.media.dvpp_malloc(64 * 64 * 3 // 2)
         outputs.append(ptr)
-        desc = acl.media.dvpp_get_pic_desc(dst_batch, k)
-        for setter, value in (("data", ptr), ("format", NV12), ("width", 64), ("height", 64),
-                              ("width_stride", 64), ("height_stride", 64),
-                              ("size", 64 * 64 * 3 // 2)):
-            getattr(acl.media, f"dvpp_set_pic_desc_{setter}")(desc, value)
+        pic_desc(ptr, NV12, 64, 64, 64, 64, 64 * 64 * 3 // 2,
+                 acl.media.dvpp_get_pic_desc(dst_batch, k))
         rois.append(acl.media.dvpp_create_roi_config(16 * k, 16 * k + 127, 2 * k, 2 * k + 99))
     result = acl.media.dvpp_vpc_batch_crop_async(channel, src_batch, [8], dst_batch, rois,
                                                  stream)
@@ -541,19 +536,15 @@ def test_crop_crop_resize_paste_and_batch_paste(monkeypatch, channel, stream):
     assert "even" in acl.get_recent_err_msg()
     # Batch crop-and-paste: two crops of one source pasted into two outputs.
     src_batch, dst_batch = (acl.media.dvpp_create_batch_pic_desc(n) for n in (1, 2))
-    member = acl.media.dvpp_get_pic_desc(src_batch, 0)
-    for name, value in (("data", src_ptr), ("format", NV12), ("width", 320), ("height", 240),
-                        ("width_stride", 320), ("height_stride", 240), ("size", src_size)):
-        getattr(acl.media, f"dvpp_set_pic_desc_{name}")(member, value)
+    pic_desc(src_ptr, NV12, 320, 240, 320, 240, src_size,
+             acl.media.dvpp_get_pic_desc(src_batch, 0))
     outputs = []
     for k in range(2):
         ptr, _ = acl.media.dvpp_malloc(out_size)
         acl.rt.memset(ptr, out_size, 0x10, out_size)
         outputs.append(ptr)
-        desc = acl.media.dvpp_get_pic_desc(dst_batch, k)
-        for name, value in (("data", ptr), ("format", NV12), ("width", 224), ("height", 224),
-                            ("width_stride", 224), ("height_stride", 224), ("size", out_size)):
-            getattr(acl.media, f"dvpp_set_pic_desc_{name}")(desc, value)
+        pic_desc(ptr, NV12, 224, 224, 224, 224, out_size,
+                 acl.media.dvpp_get_pic_desc(dst_batch, k))
     crops = [acl.media.dvpp_create_roi_config(0, 159, 0, 119),
              acl.media.dvpp_create_roi_config(160, 319, 120, 239)]
     pastes = [acl.media.dvpp_create_roi_config(112, 223, 112, 223)] * 2
