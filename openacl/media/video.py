@@ -1,0 +1,134 @@
+"""The codec half of VDEC and VENC (dvpp-api.md §5.4, §11, §12): no channels, no callbacks.
+
+``VideoDecoder`` takes H.264/H.265 Annex-B access units one at a time (what
+``vdec_send_frame`` hands over) and gives back decoded pictures in display order, as
+NV12/NV21 planes with the strides VDEC writes per SoC. ``VideoEncoder`` takes NV12/NV21
+pictures and gives one Annex-B packet per picture (no B-frames, no look-ahead: VENC calls
+back once per frame), parameter sets in front of every key frame. Both are FFmpeg through
+PyAV; H.264/H.265 decoding is bit-exact by the standards, so VDEC's pictures at stream size
+are FFmpeg's.
+
+The channel machinery (send order, callbacks on report threads, EOS) builds on these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from openacl.constants import StreamFormat
+from openacl.errors import DvppTaskFailed, InvalidParam
+from openacl.media.formats import Family, align
+
+__all__ = ["DecodedFrame", "VideoDecoder", "VideoEncoder", "vdec_strides", "codec_name"]
+
+
+def codec_name(en_type: int) -> str:
+    """FFmpeg's decoder for an ``acldvppStreamFormat``."""
+    if en_type == StreamFormat.H265_MAIN_LEVEL:
+        return "hevc"
+    if en_type in (StreamFormat.H264_BASELINE_LEVEL, StreamFormat.H264_MAIN_LEVEL,
+                   StreamFormat.H264_HIGH_LEVEL):
+        return "h264"
+    raise InvalidParam(f"en_type {en_type} is not a stream format: 0 H.265 main, 1 H.264 "
+                       f"baseline, 2 H.264 main, 3 H.264 high")
+
+
+def vdec_strides(width: int, height: int, fam: Family) -> tuple[int, int]:
+    """VDEC output strides: align16(w) (at least 32) and align2(h) on 310/310P; the width
+    itself (even height) on 310B, whose VPC needs no alignment either."""
+    if fam.vpc_aligned:
+        return max(align(width, 16), 32), align(height, 2)
+    return width, align(height, 2)
+
+
+@dataclass
+class DecodedFrame:
+    width: int
+    height: int
+    luma: np.ndarray          # (height, width)
+    chroma: np.ndarray        # (height/2, width/2, 2), U then V
+    key: bool
+
+
+def _planes(frame: av.VideoFrame) -> DecodedFrame:
+    if frame.format.name not in ("yuv420p", "yuvj420p"):
+        frame = frame.reformat(format="yuv420p")      # 10-bit and 4:2:2 streams: 8-bit 4:2:0
+    y, u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
+               for p in frame.planes)
+    return DecodedFrame(frame.width, frame.height, y, np.dstack([u, v]), frame.key_frame)
+
+
+class VideoDecoder:
+    """One channel's decoder; ``send`` and ``flush`` return the pictures ready so far."""
+
+    def __init__(self, en_type: int):
+        self.codec = codec_name(en_type)
+        self._context = av.CodecContext.create(self.codec, "r")
+        self._context.options = {"err_detect": "explode"}
+
+    def send(self, access_unit: bytes) -> list[DecodedFrame]:
+        if not access_unit:
+            raise InvalidParam("an empty frame is not a frame: send the end of stream "
+                               "with the eos flag instead")
+        return self._decode(av.Packet(access_unit))
+
+    def flush(self) -> list[DecodedFrame]:
+        """End of stream: the pictures the decoder still holds; it then takes a new sequence."""
+        frames = self._decode(None)
+        self._context = av.CodecContext.create(self.codec, "r")
+        self._context.options = {"err_detect": "explode"}
+        return frames
+
+    def _decode(self, packet) -> list[DecodedFrame]:
+        try:
+            return [_planes(frame) for frame in self._context.decode(packet)]
+        except (av.FFmpegError, ValueError) as error:
+            raise DvppTaskFailed(f"the {self.codec} stream cannot be decoded: {error}") from None
+
+
+class VideoEncoder:
+    """One VENC channel's encoder: one Annex-B packet per picture, in order."""
+
+    def __init__(self, en_type: int, width: int, height: int, key_frame_interval: int,
+                 frame_rate: int = 30, bit_rate: int = 0):
+        if width % 2 or height % 2:
+            raise InvalidParam(f"VENC pictures need even sizes, not {width}x{height}")
+        name = "libx265" if codec_name(en_type) == "hevc" else "libx264"
+        self._context = av.CodecContext.create(name, "w")
+        self._context.width, self._context.height = width, height
+        self._context.pix_fmt = "yuv420p"
+        self._context.time_base = Fraction(1, frame_rate)
+        self._context.gop_size = max(1, key_frame_interval)
+        if bit_rate:
+            self._context.bit_rate = bit_rate
+        profile = {1: "baseline", 2: "main", 3: "high"}.get(en_type)
+        options = {"bframes": "0", "preset": "ultrafast", "tune": "zerolatency"}
+        if name == "libx264":
+            options.update({"repeat-headers": "1", "keyint": str(self._context.gop_size)})
+            if profile:
+                options["profile"] = profile
+        else:
+            options["x265-params"] = (f"keyint={self._context.gop_size}:repeat-headers=1:"
+                                      f"bframes=0:log-level=error")
+        self._context.options = options
+        self.width, self.height = width, height
+        self._count = 0
+
+    def encode(self, luma: np.ndarray, chroma_uv: np.ndarray, force_key: bool = False) -> bytes:
+        """Encode one picture (Y plane, interleaved U,V); return this picture's bytes."""
+        frame = av.VideoFrame(self.width, self.height, "yuv420p")
+        for plane, data in zip(frame.planes, (luma, chroma_uv[..., 0], chroma_uv[..., 1])):
+            view = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+            view[:, :plane.width] = data
+        frame.pts = self._count
+        self._count += 1
+        if force_key:
+            frame.pict_type = av.video.frame.PictureType.I
+        return b"".join(bytes(p) for p in self._context.encode(frame))
+
+    def flush(self) -> bytes:
+        return b"".join(bytes(p) for p in self._context.encode(None))
