@@ -15,7 +15,6 @@ from openacl.acl.build import CALLS, implemented_keys
 __all__ = ["coverage", "main"]
 
 
-
 def coverage() -> dict[str, tuple[int, int]]:
     """Return {module: (implemented, total)}."""
     done = implemented_keys()

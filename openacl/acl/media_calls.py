@@ -14,8 +14,8 @@ from openacl.media.descs import (BatchPicDesc, BorderConfig, Channel, ChannelDes
                                  JpegeConfig, LutMap, PicDesc, ResizeConfig, RoiConfig,
                                  StreamDesc)
 from openacl.media.formats import family
+from openacl.runtime import transfers
 from openacl.runtime.handles import handles
-from openacl.runtime.memory import DEVICE
 from openacl.runtime.pointers import contiguous_array_address, host_bytes
 from openacl.runtime.runtime import RUNTIME
 
@@ -33,20 +33,20 @@ def _get(handle: int, kind: type):
     return handles.get(handle, kind, _KINDS[kind])
 
 
-def _destroy(handle: int, kind: type, null_ok: bool = True) -> None:
-    """Destroy a host-side description; NULL is a no-op where ACL's destroy ignores it."""
-    if handle == 0 and null_ok:
+def _destroy(handle: int, kind: type) -> None:
+    """Destroy a host-side description; NULL is a no-op, as ACL's destroys ignore it."""
+    if handle == 0:
         return
     handles.remove(_get(handle, kind).handle)
 
 
-def _register_accessors(prefix: str, kind: type, fields: dict[str, str]) -> None:
-    """``{prefix}set_{name}`` / ``{prefix}get_{name}`` for plain stored values."""
-    for name, attr in fields.items():
-        def setter(handle, value, _attr=attr):
+def _register_accessors(prefix: str, kind: type, names: tuple[str, ...]) -> None:
+    """``dvpp_set_{prefix}{name}`` / ``dvpp_get_{prefix}{name}`` for plain stored values."""
+    for name in names:
+        def setter(handle, value, _attr=name):
             setattr(_get(handle, kind), _attr, value)
 
-        def getter(handle, _attr=attr):
+        def getter(handle, _attr=name):
             return getattr(_get(handle, kind), _attr)
 
         setter.__doc__ = f"Store the {name.replace('_', ' ')} (checked when a task uses it)."
@@ -59,12 +59,7 @@ def _register_accessors(prefix: str, kind: type, fields: dict[str, str]) -> None
 @implements("media.dvpp_malloc")
 def dvpp_malloc(size):
     """Device memory for DVPP: 128-byte aligned, size rounded up to 32 plus 32 bytes."""
-    if size == 0:
-        raise InvalidParam("size must be greater than 0")
-    device = RUNTIME.current_context().device
-    allocation = RUNTIME.memory.allocate(device.arena, size, DEVICE, 0, pad=True,
-                                         align=_DVPP_ALIGNMENT, origin="dvpp")
-    return allocation.address
+    return transfers.malloc(size, 0, align=_DVPP_ALIGNMENT, origin="dvpp").address
 
 
 @implements("media.dvpp_malloc_with_cfg")
@@ -88,10 +83,7 @@ def dvpp_malloc_with_cfg(size, policy, cfg):
 
 @implements("media.dvpp_free")
 def dvpp_free(dev_ptr):
-    if dev_ptr == 0:
-        raise InvalidParam("the pointer to free is NULL (0)")
-    RUNTIME.current_context()
-    RUNTIME.memory.free(dev_ptr, DEVICE, origin="dvpp")
+    transfers.free(dev_ptr, origin="dvpp")
 
 
 # ------------------------------------------------------------------ channels
@@ -179,9 +171,8 @@ def dvpp_destroy_pic_desc(pic_desc):
     handles.remove(desc.handle)
 
 
-_register_accessors("pic_desc_", PicDesc, {
-    "data": "data", "size": "size", "format": "format", "width": "width", "height": "height",
-    "width_stride": "width_stride", "height_stride": "height_stride", "ret_code": "ret_code"})
+_register_accessors("pic_desc_", PicDesc, ("data", "size", "format", "width", "height",
+                                           "width_stride", "height_stride", "ret_code"))
 
 
 @implements("media.dvpp_create_batch_pic_desc")
@@ -224,9 +215,8 @@ def dvpp_destroy_stream_desc(stream_desc):
     _destroy(stream_desc, StreamDesc)
 
 
-_register_accessors("stream_desc_", StreamDesc, {
-    "data": "data", "size": "size", "format": "format", "timestamp": "timestamp",
-    "ret_code": "ret_code", "eos": "eos"})
+_register_accessors("stream_desc_", StreamDesc, ("data", "size", "format", "timestamp",
+                                                 "ret_code", "eos"))
 
 
 # ------------------------------------------------------------------ configs
@@ -337,15 +327,8 @@ def dvpp_get_border_config_value(border_config, index):
     return float(config.values[index])
 
 
-for _field in ("border_type", "top", "bottom", "left", "right"):
-    def _set_border(border_config, value, _attr=_field):
-        setattr(_get(border_config, BorderConfig), _attr, value)
-
-    def _get_border(border_config, _attr=_field):
-        return getattr(_get(border_config, BorderConfig), _attr)
-
-    implements(f"media.dvpp_set_border_config_{_field}")(_set_border)
-    implements(f"media.dvpp_get_border_config_{_field}")(_get_border)
+_register_accessors("border_config_", BorderConfig, ("border_type", "top", "bottom", "left",
+                                                    "right"))
 
 
 @implements("media.dvpp_create_lut_map")

@@ -25,13 +25,14 @@ from openacl.media import jpeg, png, vpc
 from openacl.media.descs import (BatchPicDesc, Channel, ChannelDesc, JpegeConfig, PicDesc,
                                  PicFields, ResizeConfig, RoiConfig)
 from openacl.media.formats import Family, family
-from openacl.media.layout import Picture, min_buffer_size, rgb_to_ycbcr
+from openacl.media.layout import Picture, layout_of, min_buffer_size, rgb_to_ycbcr
 from openacl.runtime.memory import DEVICE
 from openacl.runtime.pointers import host_bytes
 from openacl.runtime.runtime import RUNTIME
 
-__all__ = ["jpeg_decode", "jpeg_encode", "png_decode", "vpc_single", "vpc_batch",
-           "device_view", "read_host_uint32"]
+__all__ = ["jpeg_decode", "png_decode", "predict_enc_size", "jpeg_encode", "vpc_single",
+           "vpc_batch", "convert_color", "pyr_down", "calc_hist", "equalize_hist",
+           "make_border"]
 
 
 # ------------------------------------------------------------------ memory the device touches
@@ -61,7 +62,7 @@ def device_view(address: int, nbytes: int, role: str, write: bool, fam: Family) 
     return np.frombuffer((ctypes.c_uint8 * nbytes).from_address(address), np.uint8)
 
 
-def read_host_uint32(address: int, call: str) -> int:
+def _read_host_uint32(address: int, call: str) -> int:
     return struct.unpack("<I", host_bytes(address, 4, call))[0]
 
 
@@ -94,6 +95,14 @@ def _channel(desc: ChannelDesc, needs: ChannelMode) -> Channel:
                            f"mode {channel.mode}, which lacks {needs!r}; "
                            f"set it with acl.media.dvpp_set_channel_desc_mode")
     return channel
+
+
+def _input_fields(desc: PicDesc) -> PicFields:
+    fields = desc.fields()
+    if fields.data == 0:
+        raise InvalidParam("the input picture desc has no buffer: call "
+                           "acl.media.dvpp_set_pic_desc_data")
+    return fields
 
 
 def _output_fields(desc: PicDesc, role: str) -> PicFields:
@@ -189,12 +198,9 @@ def jpeg_encode(channel_desc: ChannelDesc, source: PicDesc, out_ptr: int, size_p
         raise InvalidParam("the size pointer is NULL (0): pass the address of a uint32 "
                            "holding the output buffer's size")
     _channel(channel_desc, ChannelMode.DVPP_CHNMODE_JPEGE)
-    fields = source.fields()
-    if fields.data == 0:
-        raise InvalidParam("the input picture desc has no buffer: call "
-                           "acl.media.dvpp_set_pic_desc_data")
+    fields = _input_fields(source)
     _check_format(fields.fmt, fam.jpege_inputs, "JPEG encode input", fam)
-    capacity = read_host_uint32(size_ptr, "acl.media.dvpp_jpeg_encode_async")
+    capacity = _read_host_uint32(size_ptr, "acl.media.dvpp_jpeg_encode_async")
     if capacity == 0:
         raise InvalidParam("the output buffer size at the size pointer is 0: store the "
                            "buffer's size there (e.g. from dvpp_jpeg_predict_enc_size)")
@@ -205,12 +211,6 @@ def jpeg_encode(channel_desc: ChannelDesc, source: PicDesc, out_ptr: int, size_p
         with _results_into(source):
             jpeg.predict_enc_size(fields.fmt, fields.width, fields.height, fields.width_stride,
                                   fields.height_stride, fam)
-            need = min_buffer_size(fields.fmt, fields.width_stride, fields.height_stride, False)
-            if need > fields.size:
-                raise DvppTaskFailed(
-                    f"the encode input buffer holds {fields.size} bytes but a picture of width "
-                    f"stride {fields.width_stride} and height stride {fields.height_stride} "
-                    f"needs {need}: set the buffer's real size with dvpp_set_pic_desc_size")
             picture = _picture(fields, "encode input", False, fam)
             encoded = jpeg.encode(picture, quality)
             if len(encoded) > capacity:
@@ -226,6 +226,16 @@ def jpeg_encode(channel_desc: ChannelDesc, source: PicDesc, out_ptr: int, size_p
 
 # ------------------------------------------------------------------ VPC
 def _picture(fields: PicFields, role: str, write: bool, fam: Family) -> Picture:
+    """The picture a description points at; its buffer must hold what its strides lay out
+    (every task comes through here, so no view is ever shorter than its planes)."""
+    if layout_of(fields.fmt) is None:
+        raise DvppTaskFailed(f"the {role} format {_format_name(fields.fmt)} cannot be laid out")
+    need = min_buffer_size(fields.fmt, fields.width_stride, fields.height_stride, False)
+    if need > fields.size:
+        raise DvppTaskFailed(
+            f"the {role} buffer holds {fields.size} bytes but a picture of width stride "
+            f"{fields.width_stride} and height stride {fields.height_stride} needs {need}: "
+            f"set the buffer's real size with acl.media.dvpp_set_pic_desc_size")
     view = device_view(fields.data, fields.size, role, write, fam)
     return Picture(view, fields.fmt, fields.width, fields.height, fields.width_stride,
                    fields.height_stride)
@@ -248,10 +258,7 @@ def interpolation_of(config: ResizeConfig | None, fam: Family) -> int:
 
 def _vpc_pictures(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc, fam: Family):
     _channel(channel_desc, ChannelMode.DVPP_CHNMODE_VPC)
-    src, dst = source.fields(), _output_fields(out, "output")
-    if src.data == 0:
-        raise InvalidParam("the input picture desc has no buffer: call "
-                           "acl.media.dvpp_set_pic_desc_data")
+    src, dst = _input_fields(source), _output_fields(out, "output")
     _check_format(src.fmt, fam.vpc_inputs, "VPC input", fam)
     _check_format(dst.fmt, fam.vpc_outputs, "VPC output", fam)
     return src, dst

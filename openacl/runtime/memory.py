@@ -33,6 +33,8 @@ __all__ = ["Allocation", "Memory", "BorrowedObjects", "DEVICE", "HOST"]
 
 DEVICE, HOST = "device", "host"
 _HUGE1G_POLICIES = (6, 7)
+_ALLOCATORS = {"rt": ("acl.rt.malloc", "acl.rt.free"),
+               "dvpp": ("acl.media.dvpp_malloc", "acl.media.dvpp_free")}
 
 
 class Allocation:
@@ -176,11 +178,9 @@ class Memory:
             if allocation is None or allocation.kind != kind:
                 raise RuntimeParamInvalid(self._describe_bad_free(address, kind))
             if origin is not None and allocation.origin != origin:
-                raise RuntimeParamInvalid(
-                    f"{address:#x} was allocated by "
-                    f"{'acl.media.dvpp_malloc' if allocation.origin == 'dvpp' else 'acl.rt.malloc'}"
-                    f"; release it with "
-                    f"{'acl.media.dvpp_free' if allocation.origin == 'dvpp' else 'acl.rt.free'}")
+                made_by, freed_by = _ALLOCATORS[allocation.origin]
+                raise RuntimeParamInvalid(f"{address:#x} was allocated by {made_by}; release "
+                                          f"it with {freed_by}")
             del self._allocations[address]
             del self._starts[bisect.bisect_left(self._starts, address)]
             self.generation += 1

@@ -10,6 +10,7 @@ import ctypes
 
 from openacl import config
 from openacl.errors import FeatureNotSupported, InvalidParam, RuntimeParamInvalid
+from openacl.runtime.arena import ALIGNMENT
 from openacl.runtime.memory import DEVICE, HOST, Allocation
 from openacl.runtime.runtime import RUNTIME
 
@@ -20,18 +21,21 @@ VALID_MEMCPY_KINDS = frozenset(range(6))       # 6 and 7 are refused by memcpy
 _HOST_TO_HOST = 0
 
 
-def malloc(size: int, policy: int, pad: bool = True) -> Allocation:
+def malloc(size: int, policy: int, pad: bool = True, align: int = ALIGNMENT,
+           origin: str = "rt") -> Allocation:
+    """Device memory; ``origin`` "dvpp" (``acl.media.dvpp_malloc``, 128-byte aligned) is
+    released only by ``free(..., origin="dvpp")``, and "rt" memory only by the default."""
     if size == 0:
         raise InvalidParam("size must be greater than 0")
     device = RUNTIME.current_context().device
-    return RUNTIME.memory.allocate(device.arena, size, DEVICE, policy, pad)
+    return RUNTIME.memory.allocate(device.arena, size, DEVICE, policy, pad, align, origin)
 
 
-def free(address: int) -> None:
+def free(address: int, origin: str = "rt") -> None:
     if address == 0:
         raise InvalidParam("the pointer to free is NULL (0)")
     RUNTIME.current_context()
-    RUNTIME.memory.free(address, DEVICE, origin="rt")
+    RUNTIME.memory.free(address, DEVICE, origin)
 
 
 def malloc_host(size: int) -> Allocation:
