@@ -17,13 +17,26 @@ from dataclasses import dataclass
 from openacl import config
 from openacl.constants import PixelFormat as F
 
-__all__ = ["Family", "FAMILIES", "family", "align", "MIN_JPEG_SIDE"]
+__all__ = ["Family", "FAMILIES", "family", "align", "format_name", "format_names",
+           "MIN_JPEG_SIDE"]
 
 MIN_JPEG_SIDE = 32
 
 
 def align(value: int, to: int) -> int:
     return -(-value // to) * to
+
+
+def format_name(fmt: int) -> str:
+    """``RGB_888`` for 12: the pixel format as messages name it."""
+    try:
+        return F(fmt).name.replace("PIXEL_FORMAT_", "")
+    except ValueError:
+        return f"format {fmt}"
+
+
+def format_names(formats) -> str:
+    return ", ".join(format_name(f) for f in sorted(formats))
 
 
 _SP420 = frozenset({F.PIXEL_FORMAT_YUV_SEMIPLANAR_420, F.PIXEL_FORMAT_YVU_SEMIPLANAR_420})

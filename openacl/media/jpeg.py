@@ -31,7 +31,7 @@ import simplejpeg
 from openacl.constants import JpegFormat as J
 from openacl.constants import PixelFormat as F
 from openacl.errors import DvppTaskFailed, Failure, FormatNotMatch, InvalidParam, UnsupportedJpeg
-from openacl.media.formats import MIN_JPEG_SIDE, Family, align
+from openacl.media.formats import MIN_JPEG_SIDE, Family, align, format_name, format_names
 from openacl.media.layout import Picture, layout_of, min_buffer_size
 
 __all__ = ["JpegHeader", "parse_header", "check_decodable", "predict_dec_size", "Decoded",
@@ -148,9 +148,9 @@ def predict_dec_size(header: JpegHeader, out_format: int, fam: Family) -> int:
     on 310P where the decoder writes with align64: §17, it only over-estimates).
     """
     if out_format not in fam.jpegd_outputs:
-        raise FormatNotMatch(f"JPEG decode output format {_format_name(out_format)} is not "
+        raise FormatNotMatch(f"JPEG decode output format {format_name(out_format)} is not "
                              f"supported on the {fam.name} family; supported: "
-                             f"{_format_names(fam.jpegd_outputs)}")
+                             f"{format_names(fam.jpegd_outputs)}")
     _check_side(header.width, header.height, fam, InvalidParam, "predicts")
     plane = align(header.width, 128) * align(header.height, 16)
     if out_format in _SP420 or header.jpeg_format == J.ACL_JPEG_CSS_GRAY:
@@ -189,7 +189,7 @@ def decode(data, header: JpegHeader, out_format: int, fam: Family) -> Decoded:
     """
     check_decodable(header, fam)
     if out_format not in fam.jpegd_outputs:
-        raise FormatNotMatch(f"JPEG decode output format {_format_name(out_format)} is not "
+        raise FormatNotMatch(f"JPEG decode output format {format_name(out_format)} is not "
                              f"supported on the {fam.name} family")
     fmt = _resolve_output(header, out_format, fam)
     luma, chroma = _decode_planes(data, header)
@@ -225,7 +225,7 @@ def write_decoded(decoded: Decoded, buf: np.ndarray) -> None:
     need = min_buffer_size(d.fmt, d.width_stride, d.height_stride, gray_as_420=False)
     if buf.size < need:
         raise DvppTaskFailed(f"the JPEG decode output buffer holds {buf.size} bytes but a "
-                             f"{d.width}x{d.height} {_format_name(d.fmt)} picture needs {need}: "
+                             f"{d.width}x{d.height} {format_name(d.fmt)} picture needs {need}: "
                              f"the decoder writes with width stride {d.width_stride} and height "
                              f"stride {d.height_stride} (§5.3); size the buffer with "
                              f"acl.media.dvpp_jpeg_predict_dec_size")
@@ -248,8 +248,8 @@ def predict_enc_size(fmt: int, width: int, height: int, width_stride: int, heigh
     worst-case JPEG size (raw picture + 768 bytes of headers, rounded up to 2 MiB)."""
     _check_side(width, height, fam, InvalidParam, "encodes")
     if fmt not in fam.jpege_inputs:
-        raise FormatNotMatch(f"JPEG encode input format {_format_name(fmt)} is not supported; "
-                             f"supported: {_format_names(fam.jpege_inputs)}")
+        raise FormatNotMatch(f"JPEG encode input format {format_name(fmt)} is not supported; "
+                             f"supported: {format_names(fam.jpege_inputs)}")
     packed = fmt not in _SP420
     if packed and width_stride != align(2 * width, 16):
         raise InvalidParam(f"a packed 4:2:2 JPEG encode input of width {width} needs width "
@@ -280,13 +280,13 @@ def encode(picture: Picture, quality: int) -> bytes:
     elif picture.fmt in _PACKED_422:
         luma, u, v = _packed_planes(picture)
     else:
-        raise FormatNotMatch(f"JPEG encode input format {_format_name(picture.fmt)} is not "
+        raise FormatNotMatch(f"JPEG encode input format {format_name(picture.fmt)} is not "
                              f"supported; use NV12, NV21 or a packed 4:2:2 format")
     try:
         return simplejpeg.encode_jpeg_yuv_planes(luma, u, v, quality=quality or 100)
     except (ValueError, RuntimeError) as error:
         raise DvppTaskFailed(f"the JPEG encoder failed on the {picture.width}x{picture.height} "
-                             f"{_format_name(picture.fmt)} picture: {error}") from None
+                             f"{format_name(picture.fmt)} picture: {error}") from None
 
 
 # ============================================================================ helpers
@@ -600,16 +600,6 @@ def _sampling_text(header: JpegHeader) -> str:
 
 def _mismatch_text(header: JpegHeader, out_format: int, fam: Family) -> str:
     allowed = _SOURCE_OUTPUTS.get(header.jpeg_format, _SP420) & fam.jpegd_outputs
-    return (f"a {_sampling_text(header)} JPEG cannot be decoded to {_format_name(out_format)}; "
-            f"it decodes to {_format_names(allowed)} or UNKNOWN (keep the source format)")
+    return (f"a {_sampling_text(header)} JPEG cannot be decoded to {format_name(out_format)}; "
+            f"it decodes to {format_names(allowed)} or UNKNOWN (keep the source format)")
 
-
-def _format_name(fmt: int) -> str:
-    try:
-        return F(fmt).name
-    except ValueError:
-        return f"format {fmt}"
-
-
-def _format_names(formats) -> str:
-    return ", ".join(_format_name(f) for f in sorted(formats))

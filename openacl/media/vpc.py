@@ -37,7 +37,7 @@ import numpy as np
 
 from openacl.constants import PixelFormat as F
 from openacl.errors import DvppTaskFailed, FeatureUnsupported, FormatNotMatch, InvalidParam
-from openacl.media.formats import Family, align
+from openacl.media.formats import Family, align, format_name, format_names
 from openacl.media.layout import Layout, Picture, layout_of, min_buffer_size
 
 __all__ = ["Roi", "check_picture", "crop_resize_paste", "batch_pairs"]
@@ -99,7 +99,7 @@ def check_picture(fields, fam: Family, role: str, output: bool) -> None:
     """
     lay = layout_of(fields.fmt)
     if lay is None:
-        raise DvppTaskFailed(f"the VPC {role} format {_name(fields.fmt)} has no byte layout "
+        raise DvppTaskFailed(f"the VPC {role} format {format_name(fields.fmt)} has no byte layout "
                              f"openacl emulates (10-bit, planar and low-bit RGB formats are not "
                              f"emulated): use NV12/NV21 or another 8-bit format")
     if output:
@@ -111,7 +111,7 @@ def check_picture(fields, fam: Family, role: str, output: bool) -> None:
                            gray_as_420=(fam.name == "310"))
     if fields.size < need:
         raise DvppTaskFailed(f"the VPC {role} buffer holds {fields.size} bytes but a "
-                             f"{_name(fields.fmt)} picture of width stride {fields.width_stride} "
+                             f"{format_name(fields.fmt)} picture of width stride {fields.width_stride} "
                              f"and height stride {fields.height_stride} needs {need}: allocate "
                              f"and set (dvpp_set_pic_desc_size) at least {need} bytes")
 
@@ -123,7 +123,7 @@ def _check_input_size(fields, fam: Family, role: str) -> None:
         limit = (MAX_SIDE if fields.fmt in _440 else MAX_8K_SIDE, MAX_8K_SIDE)
         if width > limit[0] or height > limit[1]:
             raise DvppTaskFailed(f"the VPC {role} picture is {width}x{height}; the largest "
-                                 f"{_name(fields.fmt)} input on the 310B family is "
+                                 f"{format_name(fields.fmt)} input on the 310B family is "
                                  f"{limit[0]}x{limit[1]}: scale it down in steps")
         return
     if width <= MAX_SIDE and height <= MAX_SIDE:
@@ -134,9 +134,9 @@ def _check_input_size(fields, fam: Family, role: str) -> None:
                              f"{MAX_8K_SIDE}x{MAX_8K_SIDE}: scale it down in steps")
     allowed = _8K_INPUTS[fam.name]
     if fields.fmt not in allowed:
-        raise DvppTaskFailed(f"the VPC {role} picture is {width}x{height} ({_name(fields.fmt)}): "
+        raise DvppTaskFailed(f"the VPC {role} picture is {width}x{height} ({format_name(fields.fmt)}): "
                              f"a side above {MAX_SIDE} (the 8K path) takes only "
-                             f"{_names(allowed)} on the {fam.name} family: convert it first")
+                             f"{format_names(allowed)} on the {fam.name} family: convert it first")
 
 
 def _check_output_size(fields, lay: Layout, fam: Family, role: str) -> None:
@@ -149,7 +149,7 @@ def _check_output_size(fields, lay: Layout, fam: Family, role: str) -> None:
     even_w, even_h = _even_sides(lay)
     if (even_w and width % 2) or (even_h and height % 2):
         raise DvppTaskFailed(f"the VPC {role} picture is {width}x{height}, but "
-                             f"{_name(fields.fmt)} outputs need an even "
+                             f"{format_name(fields.fmt)} outputs need an even "
                              f"{'width and height' if even_h else 'width'}: round the output "
                              f"size to even values")
 
@@ -176,7 +176,7 @@ def _check_strides(fields, lay: Layout, fam: Family, role: str) -> None:
         _check_aligned_strides(ws, hs, width, height, lay, fam, role)
     elif lay.kind == "sp" and lay.sy == 2 and hs % 2:
         raise DvppTaskFailed(f"the VPC {role} height stride {hs} is odd; vertically subsampled "
-                             f"chroma ({_name(fields.fmt)}) needs an even height stride "
+                             f"chroma ({format_name(fields.fmt)}) needs an even height stride "
                              f"(align2(height) = {align(height, 2)})")
 
 
@@ -245,11 +245,11 @@ def crop_resize_paste(src: Picture, dst: Picture, crop: Roi | None, paste: Roi |
 
 def _check_formats(src_fmt: int, dst_fmt: int, fam: Family) -> None:
     if src_fmt not in fam.vpc_inputs:
-        raise FormatNotMatch(f"VPC input format {_name(src_fmt)} is not supported on the "
-                             f"{fam.name} family; it takes {_names(fam.vpc_inputs)}")
+        raise FormatNotMatch(f"VPC input format {format_name(src_fmt)} is not supported on the "
+                             f"{fam.name} family; it takes {format_names(fam.vpc_inputs)}")
     if dst_fmt not in fam.vpc_outputs:
-        raise FormatNotMatch(f"VPC output format {_name(dst_fmt)} is not supported on the "
-                             f"{fam.name} family; it writes {_names(fam.vpc_outputs)}")
+        raise FormatNotMatch(f"VPC output format {format_name(dst_fmt)} is not supported on the "
+                             f"{fam.name} family; it writes {format_names(fam.vpc_outputs)}")
 
 
 # Kernels: a cv2 interpolation flag, or one of the two legacy TensorFlow formulas.
@@ -280,7 +280,7 @@ def _check_buffer(pic: Picture, role: str) -> None:
     need = min_buffer_size(pic.fmt, pic.ws, pic.hs, gray_as_420=False)
     if pic.buf.size < need or pic.ws < pic.width * pic.layout.bpp or pic.hs < pic.height:
         raise DvppTaskFailed(f"the VPC {role} buffer of {pic.buf.size} bytes does not hold a "
-                             f"{pic.width}x{pic.height} {_name(pic.fmt)} picture with strides "
+                             f"{pic.width}x{pic.height} {format_name(pic.fmt)} picture with strides "
                              f"{pic.ws}x{pic.hs} ({need} bytes): check its description")
 
 
@@ -289,7 +289,7 @@ def _check_even_output(dst: Picture) -> None:
     even_w, even_h = _even_sides(dst.layout)
     if (even_w and dst.width % 2) or (even_h and dst.height % 2):
         raise DvppTaskFailed(f"the VPC output picture is {dst.width}x{dst.height}, but "
-                             f"{_name(dst.fmt)} outputs need even sides where chroma is shared: "
+                             f"{format_name(dst.fmt)} outputs need even sides where chroma is shared: "
                              f"round the output size to even values")
 
 
@@ -346,7 +346,7 @@ def _check_scale(crop: Roi, paste: Roi) -> None:
 def _check_high_order(src: Picture, dst: Picture) -> None:
     if src.layout.kind in ("rgb", "rgbx") or dst.fmt not in _NV:
         raise DvppTaskFailed(f"interpolation 5 (high order) takes YUV inputs and NV12/NV21 "
-                             f"outputs, not {_name(src.fmt)} -> {_name(dst.fmt)}: use "
+                             f"outputs, not {format_name(src.fmt)} -> {format_name(dst.fmt)}: use "
                              f"interpolation 1 or 2")
 
 
@@ -492,12 +492,3 @@ def batch_pairs(roi_nums: list[int], count_src: int) -> list[int]:
 
 
 # ------------------------------------------------------------------ helpers
-def _name(fmt: int) -> str:
-    try:
-        return F(fmt).name.replace("PIXEL_FORMAT_", "")
-    except ValueError:
-        return f"format {fmt}"
-
-
-def _names(formats) -> str:
-    return ", ".join(_name(f) for f in sorted(formats))
