@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 from typing import NamedTuple
 
+import numpy as np
+
 __all__ = ["PicDesc", "PicFields", "BatchPicDesc", "StreamDesc", "ChannelDesc", "Channel",
            "ResizeConfig", "RoiConfig", "JpegeConfig", "BorderConfig", "LutMap", "Hist"]
 
@@ -122,8 +124,6 @@ class LutMap:
     __slots__ = ("handle", "tables")
 
     def __init__(self):
-        import numpy as np
-
         self.handle = 0
         self.tables = [np.arange(256, dtype=np.uint8) for _ in range(3)]
 
@@ -133,8 +133,6 @@ class Hist:
     __slots__ = ("handle", "bins", "ret_code", "dims")
 
     def __init__(self):
-        import numpy as np
-
         self.handle = 0
         self.bins = [np.zeros(256, dtype=np.uint32) for _ in range(3)]
         self.ret_code = 0

@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import struct
 
+import cv2
 import numpy as np
 
 from openacl.constants import ChannelMode, PixelFormat
@@ -353,8 +354,6 @@ def convert_color(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc,
 def pyr_down(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc,
              stream_handle: int) -> None:
     """Gaussian 5x5 blur and 2x down-sampling of a YUV400 picture (OpenCV's pyrDown)."""
-    import cv2
-
     fam = family()
     _channel(channel_desc, ChannelMode.DVPP_CHNMODE_VPC)
     src, dst = source.fields(), _output_fields(out, "output")
@@ -423,8 +422,6 @@ def equalize_hist(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc, lut_
                   stream_handle: int) -> None:
     """Histogram equalisation (OpenCV's) of the luma (YUV) or of each colour (RGB); the
     mapping used lands in ``lut_map``."""
-    import cv2
-
     fam = family()
     src, dst = _vpc_pictures(channel_desc, source, out, fam)
     if (src.fmt, src.width, src.height, src.width_stride, src.height_stride, src.size) != (
@@ -473,8 +470,6 @@ def make_border(channel_desc: ChannelDesc, source: PicDesc, out: PicDesc, border
                 stream_handle: int) -> None:
     """The input framed by ``border`` (top/bottom/left/right, OpenCV's border types, the
     constant's per-channel values in the picture's own channels)."""
-    import cv2
-
     fam = family()
     src, dst = _vpc_pictures(channel_desc, source, out, fam)
     if border.border_type not in _BORDERS:
