@@ -479,6 +479,39 @@ class StreamFormat(IntEnum):
     H264_HIGH_LEVEL = 3
 
 
+class VdecOutMode(IntEnum):
+    """``vdec_set_channel_desc_out_mode``: when the decoder hands pictures back."""
+    DEFAULT = 0                 # the decoder may hold pictures (reordering)
+    FAST = 1                    # one in, one out: streams without B-frames
+
+
+class VencRcMode(IntEnum):
+    """``venc_set_channel_desc_rc_mode``: rate control."""
+    DEFAULT = 0                 # CBR on Ascend310, VBR on 310P/310B
+    VBR = 1
+    CBR = 2
+
+
+class VencParam(IntEnum):
+    """``aclvencChannelDescParamType`` (``venc_set/get_channel_desc_param``)."""
+    THREAD_ID_UINT64 = 0
+    CALLBACK_PTR = 1
+    PIXEL_FORMAT_UINT32 = 2
+    ENCODE_TYPE_UINT32 = 3
+    PIC_WIDTH_UINT32 = 4
+    PIC_HEIGHT_UINT32 = 5
+    KEY_FRAME_INTERVAL_UINT32 = 6
+    BUF_ADDR_PTR = 7
+    BUF_SIZE_UINT32 = 8
+    RC_MODE_UINT32 = 9
+    SRC_RATE_UINT32 = 10
+    MAX_BITRATE_UINT32 = 11
+    MAX_IP_PROP_UINT32 = 12
+
+
+VDEC_NO_PICTURE = 0x20000       # an output pic desc's ret_code: the frame gave no picture
+
+
 class ChannelMode(IntFlag):
     DVPP_CHNMODE_VPC = 1
     DVPP_CHNMODE_JPEGD = 2

@@ -218,6 +218,13 @@ class ThreadFunctionFailed(BindingRaise, RuntimeError):
     """``acl.util.stop_thread``: the thread's function raised (pyACL re-raises it)."""
 
 
+class CallbackNotSet(BindingRaise, RuntimeError):
+    """A VDEC/VENC call that needs the channel desc's Python callback, and none was set."""
+
+    def __init__(self):
+        super().__init__("did not set callback, failed")
+
+
 class FidelityWarning(UserWarning):
     """Something worked here that would fail or misbehave on a real Ascend NPU."""
 

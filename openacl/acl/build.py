@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
-from openacl.errors import AclError, ApiNotSupported, BindingRaise
+from openacl.errors import AclError, ApiNotSupported, ArgumentTypeError, BindingRaise
 
 __all__ = ["Call", "CALLS", "implements", "implemented_keys", "build_modules", "take_recent_error"]
 
@@ -308,6 +308,15 @@ _COERCE = {
     "bytes": _exact_bytes, "ndarray": _ndarray, "shape": _shape_tuple,
 }
 ARGUMENT_CODES = frozenset(_COERCE) | {"O"}
+
+
+def coerce(code: str, value, qualname: str, position: int):
+    """Parse an ``O`` argument whose C type depends on another argument, as the binding
+    does with ``PyArg_Parse`` after the tuple (e.g. ``venc_set_channel_desc_param``)."""
+    try:
+        return _COERCE[code](value, qualname, position)
+    except TypeError as error:
+        raise ArgumentTypeError(str(error)) from None
 # Fast-path tests inlined in the generated code: a plain int already in range passes.
 _FAST = {
     "K": "0 <= {a} <= 0xFFFFFFFFFFFFFFFF", "k": "0 <= {a} <= 0xFFFFFFFFFFFFFFFF",

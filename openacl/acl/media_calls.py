@@ -1,7 +1,6 @@
 """pyACL ``acl.media`` image calls (dvpp-api.md §2-§9): handles in, core objects and tasks out.
 
-The video calls (``vdec_*``, ``venc_*``) are not implemented yet: the facade answers them
-with 200001 after parsing their arguments.
+The video calls (``vdec_*``, ``venc_*``) are in ``video_calls``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,8 @@ from openacl.errors import (ArgumentKeyError, ArgumentValueError, FeatureUnsuppo
 from openacl.media import jpeg, png, tasks
 from openacl.media.descs import (BatchPicDesc, BorderConfig, Channel, ChannelDesc, Hist,
                                  JpegeConfig, LutMap, PicDesc, ResizeConfig, RoiConfig,
-                                 StreamDesc)
+                                 StreamDesc, VdecChannelDesc, VdecFrameConfig, VencChannelDesc,
+                                 VencFrameConfig)
 from openacl.media.formats import family
 from openacl.runtime import transfers
 from openacl.runtime.handles import handles
@@ -26,6 +26,8 @@ _KINDS = {
     ChannelDesc: "channel desc", PicDesc: "pic desc", BatchPicDesc: "batch pic desc",
     StreamDesc: "stream desc", ResizeConfig: "resize config", RoiConfig: "roi config",
     JpegeConfig: "jpege config", BorderConfig: "border config", LutMap: "lut map", Hist: "hist",
+    VdecChannelDesc: "vdec channel desc", VencChannelDesc: "venc channel desc",
+    VdecFrameConfig: "vdec frame config", VencFrameConfig: "venc frame config",
 }
 
 
@@ -40,8 +42,10 @@ def _destroy(handle: int, kind: type) -> None:
     handles.remove(_get(handle, kind).handle)
 
 
-def _register_accessors(prefix: str, kind: type, names: tuple[str, ...]) -> None:
-    """``dvpp_set_{prefix}{name}`` / ``dvpp_get_{prefix}{name}`` for plain stored values."""
+def _register_accessors(prefix: str, kind: type, names: tuple[str, ...],
+                        module: str = "dvpp") -> None:
+    """``{module}_set_{prefix}{name}`` / ``{module}_get_{prefix}{name}`` for plain stored
+    values."""
     for name in names:
         def setter(handle, value, _attr=name):
             setattr(_get(handle, kind), _attr, value)
@@ -51,8 +55,8 @@ def _register_accessors(prefix: str, kind: type, names: tuple[str, ...]) -> None
 
         setter.__doc__ = f"Store the {name.replace('_', ' ')} (checked when a task uses it)."
         getter.__doc__ = f"The {name.replace('_', ' ')} (0 for a NULL handle)."
-        implements(f"media.dvpp_set_{prefix}{name}")(setter)
-        implements(f"media.dvpp_get_{prefix}{name}")(getter)
+        implements(f"media.{module}_set_{prefix}{name}")(setter)
+        implements(f"media.{module}_get_{prefix}{name}")(getter)
 
 
 # ------------------------------------------------------------------ DVPP memory

@@ -1,4 +1,4 @@
-"""The host-side objects behind ``acl.media`` handles (dvpp-api.md §3, §4, §7, §9).
+"""The host-side objects behind ``acl.media`` handles (dvpp-api.md §3, §4, §7, §9, §11, §12).
 
 They only hold what the program set: setters never validate (the device checks a picture
 when a task uses it), as in ACL. A task takes a ``PicFields`` snapshot of each picture
@@ -14,7 +14,8 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["PicDesc", "PicFields", "BatchPicDesc", "StreamDesc", "ChannelDesc", "Channel",
-           "ResizeConfig", "RoiConfig", "JpegeConfig", "BorderConfig", "LutMap", "Hist"]
+           "ResizeConfig", "RoiConfig", "JpegeConfig", "BorderConfig", "LutMap", "Hist",
+           "VdecChannelDesc", "VencChannelDesc", "VdecFrameConfig", "VencFrameConfig"]
 
 
 class PicFields(NamedTuple):
@@ -137,3 +138,55 @@ class Hist:
         self.bins = [np.zeros(256, dtype=np.uint32) for _ in range(3)]
         self.ret_code = 0
         self.dims = 3
+
+
+# ------------------------------------------------------------------ video (dvpp-api.md §11, §12)
+class VdecChannelDesc:
+    """What a VDEC channel is created from; ``channel`` is the live channel, if any."""
+    __slots__ = ("handle", "channel_id", "thread_id", "callback", "en_type", "out_pic_format",
+                 "out_pic_width", "out_pic_height", "ref_frame_num", "out_mode", "bit_depth",
+                 "params", "channel")
+
+    def __init__(self):
+        self.handle = 0
+        self.channel_id = self.thread_id = self.en_type = 0
+        self.callback = None
+        self.out_pic_format = 1           # NV12, the documented default
+        self.out_pic_width = self.out_pic_height = self.ref_frame_num = 0
+        self.out_mode = self.bit_depth = 0
+        self.params: dict[int, int] = {}
+        self.channel = None
+
+
+class VencChannelDesc:
+    """What a VENC channel is created from. There is no channel-id setter: the runtime
+    numbers channels when it creates them."""
+    __slots__ = ("handle", "channel_id", "thread_id", "callback", "en_type", "pic_format",
+                 "pic_width", "pic_height", "key_frame_interval", "buf_addr", "buf_size",
+                 "max_bit_rate", "rc_mode", "src_rate", "params", "channel")
+
+    def __init__(self):
+        self.handle = 0
+        self.channel_id = self.thread_id = self.en_type = 0
+        self.callback = None
+        self.pic_format = 1               # NV12
+        self.pic_width = self.pic_height = self.key_frame_interval = 0
+        self.buf_addr = self.buf_size = self.max_bit_rate = self.rc_mode = self.src_rate = 0
+        self.params: dict[int, int] = {}
+        self.channel = None
+
+
+class VdecFrameConfig:
+    """Reserved by ACL: VDEC frame configs have no fields."""
+    __slots__ = ("handle",)
+
+    def __init__(self):
+        self.handle = 0
+
+
+class VencFrameConfig:
+    __slots__ = ("handle", "eos", "force_i_frame")
+
+    def __init__(self):
+        self.handle = 0
+        self.eos = self.force_i_frame = 0

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
+
 
 from openacl.constants import StreamFormat
 from openacl.errors import DvppTaskFailed, InvalidParam
@@ -47,11 +49,26 @@ def vdec_strides(width: int, height: int, fam: Family) -> tuple[int, int]:
 
 @dataclass
 class DecodedFrame:
+    """One picture, its planes views of FFmpeg's frame (no copy until it is written out)."""
     width: int
     height: int
     luma: np.ndarray          # (height, width)
-    chroma: np.ndarray        # (height/2, width/2, 2), U then V
+    u: np.ndarray             # (height/2, width/2)
+    v: np.ndarray
     key: bool
+
+    @property
+    def chroma(self) -> np.ndarray:
+        """(height/2, width/2, 2), U then V (a copy)."""
+        return np.dstack([self.u, self.v])
+
+    def scaled(self, width: int, height: int) -> "DecodedFrame":
+        """The picture resized (bilinear, per plane): VDEC's output scaling."""
+        size, half = (width, height), (width // 2, height // 2)
+        return DecodedFrame(width, height,
+                            cv2.resize(self.luma, size, interpolation=cv2.INTER_LINEAR),
+                            cv2.resize(self.u, half, interpolation=cv2.INTER_LINEAR),
+                            cv2.resize(self.v, half, interpolation=cv2.INTER_LINEAR), self.key)
 
 
 def _planes(frame: av.VideoFrame) -> DecodedFrame:
@@ -59,16 +76,23 @@ def _planes(frame: av.VideoFrame) -> DecodedFrame:
         frame = frame.reformat(format="yuv420p")      # 10-bit and 4:2:2 streams: 8-bit 4:2:0
     y, u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
                for p in frame.planes)
-    return DecodedFrame(frame.width, frame.height, y, np.dstack([u, v]), frame.key_frame)
+    return DecodedFrame(frame.width, frame.height, y, u, v, frame.key_frame)
 
 
 class VideoDecoder:
     """One channel's decoder; ``send`` and ``flush`` return the pictures ready so far."""
 
-    def __init__(self, en_type: int):
+    def __init__(self, en_type: int, low_delay: bool = False):
         self.codec = codec_name(en_type)
-        self._context = av.CodecContext.create(self.codec, "r")
-        self._context.options = {"err_detect": "explode"}
+        self.low_delay = low_delay        # VDEC's fast out mode: no picture held back
+        self._context = self._open()
+
+    def _open(self):
+        context = av.CodecContext.create(self.codec, "r")
+        context.options = {"err_detect": "explode"}
+        if self.low_delay:
+            context.flags |= av.codec.context.Flags.low_delay
+        return context
 
     def send(self, access_unit: bytes) -> list[DecodedFrame]:
         if not access_unit:
@@ -79,8 +103,7 @@ class VideoDecoder:
     def flush(self) -> list[DecodedFrame]:
         """End of stream: the pictures the decoder still holds; it then takes a new sequence."""
         frames = self._decode(None)
-        self._context = av.CodecContext.create(self.codec, "r")
-        self._context.options = {"err_detect": "explode"}
+        self._context = self._open()
         return frames
 
     def _decode(self, packet) -> list[DecodedFrame]:
@@ -91,10 +114,14 @@ class VideoDecoder:
 
 
 class VideoEncoder:
-    """One VENC channel's encoder: one Annex-B packet per picture, in order."""
+    """One VENC channel's encoder: one Annex-B packet per picture, in order.
+
+    ``bit_rate`` (bits/s, 0: the codec's quality default) caps the rate; ``constant`` makes
+    it constant (CBR) rather than a ceiling (VBR).
+    """
 
     def __init__(self, en_type: int, width: int, height: int, key_frame_interval: int,
-                 frame_rate: int = 30, bit_rate: int = 0):
+                 frame_rate: int = 30, bit_rate: int = 0, constant: bool = False):
         if width % 2 or height % 2:
             raise InvalidParam(f"VENC pictures need even sizes, not {width}x{height}")
         name = "libx265" if codec_name(en_type) == "hevc" else "libx264"
@@ -102,24 +129,32 @@ class VideoEncoder:
         self._context.width, self._context.height = width, height
         self._context.pix_fmt = "yuv420p"
         self._context.time_base = Fraction(1, frame_rate)
-        self._context.gop_size = max(1, key_frame_interval)
+        self._context.framerate = Fraction(frame_rate, 1)
+        self._context.gop_size = gop = max(1, key_frame_interval)
         if bit_rate:
             self._context.bit_rate = bit_rate
+            self._context.rc_max_rate = bit_rate
+            self._context.rc_buffer_size = bit_rate       # a one-second VBV buffer
+            if constant:
+                self._context.rc_min_rate = bit_rate
         profile = {1: "baseline", 2: "main", 3: "high"}.get(en_type)
         options = {"bframes": "0", "preset": "ultrafast", "tune": "zerolatency"}
         if name == "libx264":
-            options.update({"repeat-headers": "1", "keyint": str(self._context.gop_size)})
+            options.update({"repeat-headers": "1", "keyint": str(gop)})
             if profile:
                 options["profile"] = profile
+            if bit_rate and constant:
+                options["nal-hrd"] = "cbr"
         else:
-            options["x265-params"] = (f"keyint={self._context.gop_size}:repeat-headers=1:"
-                                      f"bframes=0:log-level=error")
+            options["x265-params"] = (f"keyint={gop}:repeat-headers=1:bframes=0:"
+                                      f"log-level=error")
         self._context.options = options
         self.width, self.height = width, height
         self._count = 0
 
-    def encode(self, luma: np.ndarray, chroma_uv: np.ndarray, force_key: bool = False) -> bytes:
-        """Encode one picture (Y plane, interleaved U,V); return this picture's bytes."""
+    def packets(self, luma: np.ndarray, chroma_uv: np.ndarray,
+                force_key: bool = False) -> list[bytes]:
+        """Encode one picture (Y plane, interleaved U,V); return the packets that came out."""
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
         for plane, data in zip(frame.planes, (luma, chroma_uv[..., 0], chroma_uv[..., 1])):
             view = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
@@ -128,7 +163,14 @@ class VideoEncoder:
         self._count += 1
         if force_key:
             frame.pict_type = av.video.frame.PictureType.I
-        return b"".join(bytes(p) for p in self._context.encode(frame))
+        return [bytes(p) for p in self._context.encode(frame)]
+
+    def encode(self, luma: np.ndarray, chroma_uv: np.ndarray, force_key: bool = False) -> bytes:
+        """Encode one picture; return this picture's bytes."""
+        return b"".join(self.packets(luma, chroma_uv, force_key))
+
+    def flush_packets(self) -> list[bytes]:
+        return [bytes(p) for p in self._context.encode(None)]
 
     def flush(self) -> bytes:
-        return b"".join(bytes(p) for p in self._context.encode(None))
+        return b"".join(self.flush_packets())

@@ -34,7 +34,9 @@ __all__ = ["Allocation", "Memory", "BorrowedObjects", "DEVICE", "HOST"]
 DEVICE, HOST = "device", "host"
 _HUGE1G_POLICIES = (6, 7)
 _ALLOCATORS = {"rt": ("acl.rt.malloc", "acl.rt.free"),
-               "dvpp": ("acl.media.dvpp_malloc", "acl.media.dvpp_free")}
+               "dvpp": ("acl.media.dvpp_malloc", "acl.media.dvpp_free"),
+               "venc": ("a VENC channel for one encoded frame",
+                        "nobody: the runtime frees it when the frame's callback returns")}
 
 
 class Allocation:

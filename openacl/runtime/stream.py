@@ -24,8 +24,9 @@ class Stream:
     """One stream of a context. Its worker thread starts with the first task."""
 
     def __init__(self, context, stream_id: int, *, priority: int = 0, flags: int = 0,
-                 default: bool = False):
+                 default: bool = False, name: str | None = None):
         self.context = context
+        self.name = name              # a runtime-internal stream (e.g. a VDEC channel's)
         self.stream_id = stream_id
         self.priority = priority
         self.flags = flags
@@ -51,6 +52,8 @@ class Stream:
 
     @property
     def label(self) -> str:
+        if self.name is not None:
+            return self.name
         return "the default stream" if self.is_default else f"stream {self.handle:#x}"
 
     # ------------------------------------------------------------------ submitting

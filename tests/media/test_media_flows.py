@@ -461,12 +461,6 @@ def test_channel_and_description_lifecycle(context):
     assert acl.media.dvpp_destroy_jpege_config(config) == 0
 
 
-def test_video_calls_answer_not_supported(context):
-    assert acl.media.vdec_create_channel_desc() == 0
-    assert "does not support acl.media.vdec_create_channel_desc" in acl.get_recent_err_msg()
-    assert acl.media.venc_send_frame(1, 2, 0, 3, None) == 200001
-
-
 def test_png_decode_on_310_and_not_on_310p(monkeypatch, channel, stream):
     monkeypatch.setenv("OPENACL_SOC_NAME", "Ascend310")
     rgba = np.dstack([make_image(90, 70, seed=4), np.full((70, 90), 200, np.uint8)])
