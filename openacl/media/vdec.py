@@ -25,7 +25,8 @@ from openacl.media.descs import PicDesc, PicFields, StreamDesc, VdecChannelDesc
 from openacl.media.formats import family, format_names
 from openacl.media.layout import Picture, min_buffer_size
 from openacl.media.tasks import device_view
-from openacl.media.video import DecodedFrame, VideoDecoder, codec_name, vdec_strides
+from openacl.media.video import (DecodedFrame, VideoDecoder, codec_name, has_picture,
+                                 vdec_strides)
 from openacl.media.video_channel import VideoChannel
 
 __all__ = ["VdecChannel", "channel_id_limit"]
@@ -153,13 +154,16 @@ class VdecChannel(VideoChannel):
 
     # ------------------------------------------------------------------ work stream
     def _decode(self, entry: _Send, access_unit: bytes) -> None:
+        picture = has_picture(access_unit, self.decoder.codec)
         try:
             frames = self.decoder.send(access_unit)
-        except DvppTaskFailed as error:
+            failure = None if picture else VDEC_NO_PICTURE
+        except DvppTaskFailed as error:      # FFmpeg refuses a headers-only unit too
+            frames, failure = [], error.code if picture else VDEC_NO_PICTURE
+        if failure is not None:
             with self._lock:
                 self._waiting.remove(entry)
-            self._fail(entry, error.code)
-            frames = []
+            self._fail(entry, failure)
         for frame in frames:
             self._place(frame)
         self._release()

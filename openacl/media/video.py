@@ -25,7 +25,8 @@ from openacl.constants import StreamFormat
 from openacl.errors import DvppTaskFailed, InvalidParam
 from openacl.media.formats import Family, align
 
-__all__ = ["DecodedFrame", "VideoDecoder", "VideoEncoder", "vdec_strides", "codec_name"]
+__all__ = ["DecodedFrame", "VideoDecoder", "VideoEncoder", "vdec_strides", "codec_name",
+           "has_picture"]
 
 
 def codec_name(en_type: int) -> str:
@@ -45,6 +46,20 @@ def vdec_strides(width: int, height: int, fam: Family) -> tuple[int, int]:
     if fam.vpc_aligned:
         return max(align(width, 16), 32), align(height, 2)
     return width, align(height, 2)
+
+
+def has_picture(access_unit: bytes, codec: str) -> bool:
+    """Whether an Annex-B access unit holds a coded picture (a VCL NAL unit), rather than
+    only parameter sets or SEI, which VDEC answers with "no picture"."""
+    for part in access_unit.split(b"\x00\x00\x01")[1:]:
+        if not part:
+            continue
+        if codec == "hevc":
+            if (part[0] >> 1) & 0x3F < 32:          # HEVC VCL types 0..31
+                return True
+        elif 1 <= part[0] & 0x1F <= 5:              # H.264 coded slices
+            return True
+    return False
 
 
 @dataclass
@@ -124,33 +139,42 @@ class VideoEncoder:
                  frame_rate: int = 30, bit_rate: int = 0, constant: bool = False):
         if width % 2 or height % 2:
             raise InvalidParam(f"VENC pictures need even sizes, not {width}x{height}")
+        self.width, self.height = width, height
+        self._settings = (en_type, max(1, key_frame_interval), frame_rate, bit_rate, constant)
+        self._context = self._open()
+        self._count = 0
+
+    def _open(self):
+        en_type, gop, frame_rate, bit_rate, constant = self._settings
         name = "libx265" if codec_name(en_type) == "hevc" else "libx264"
-        self._context = av.CodecContext.create(name, "w")
-        self._context.width, self._context.height = width, height
-        self._context.pix_fmt = "yuv420p"
-        self._context.time_base = Fraction(1, frame_rate)
-        self._context.framerate = Fraction(frame_rate, 1)
-        self._context.gop_size = gop = max(1, key_frame_interval)
-        if bit_rate:
-            self._context.bit_rate = bit_rate
-            self._context.rc_max_rate = bit_rate
-            self._context.rc_buffer_size = bit_rate       # a one-second VBV buffer
-            if constant:
-                self._context.rc_min_rate = bit_rate
-        profile = {1: "baseline", 2: "main", 3: "high"}.get(en_type)
+        context = av.CodecContext.create(name, "w")
+        context.width, context.height = self.width, self.height
+        context.pix_fmt = "yuv420p"
+        context.time_base = Fraction(1, frame_rate)
+        context.framerate = Fraction(frame_rate, 1)
+        context.gop_size = gop
         options = {"bframes": "0", "preset": "ultrafast", "tune": "zerolatency"}
+        if bit_rate:
+            context.bit_rate = bit_rate
+            # FFmpeg's generic rate options; a one-second VBV buffer
+            options.update({"maxrate": str(bit_rate), "bufsize": str(bit_rate)})
+            if constant:
+                options["minrate"] = str(bit_rate)
+        profile = {1: "baseline", 2: "main", 3: "high"}.get(en_type)
         if name == "libx264":
             options.update({"repeat-headers": "1", "keyint": str(gop)})
             if profile:
-                options["profile"] = profile
+                options["profile"] = profile     # a ceiling: the tools below make it the profile
+            tools = {2: "cabac=1", 3: "cabac=1:8x8dct=1"}.get(en_type)
+            if tools:
+                options["x264-params"] = tools
             if bit_rate and constant:
                 options["nal-hrd"] = "cbr"
         else:
             options["x265-params"] = (f"keyint={gop}:repeat-headers=1:bframes=0:"
                                       f"log-level=error")
-        self._context.options = options
-        self.width, self.height = width, height
-        self._count = 0
+        context.options = options
+        return context
 
     def packets(self, luma: np.ndarray, chroma_uv: np.ndarray,
                 force_key: bool = False) -> list[bytes]:
@@ -170,7 +194,10 @@ class VideoEncoder:
         return b"".join(self.packets(luma, chroma_uv, force_key))
 
     def flush_packets(self) -> list[bytes]:
-        return [bytes(p) for p in self._context.encode(None)]
+        """The packets still held; the encoder then starts a new sequence (a key frame)."""
+        packets = [bytes(p) for p in self._context.encode(None)]
+        self._context = self._open()
+        return packets
 
     def flush(self) -> bytes:
         return b"".join(self.flush_packets())
