@@ -171,7 +171,8 @@ class VideoEncoder:
             if bit_rate and constant:
                 options["nal-hrd"] = "cbr"
         else:
-            options["x265-params"] = (f"keyint={gop}:repeat-headers=1:bframes=0:"
+            # closed GOPs: every key frame an IDR, as VENC's (x265 defaults to CRA)
+            options["x265-params"] = (f"keyint={gop}:repeat-headers=1:bframes=0:open-gop=0:"
                                       f"log-level=error")
         context.options = options
         return context

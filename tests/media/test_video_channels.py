@@ -659,6 +659,11 @@ def test_venc_stream_decodes_back_to_the_pictures(reporter, en_type, codec, prof
     frames = decode_all(b"".join(p[2] for p in venc.packets), codec)
     assert len(frames) == count
     assert [f.key_frame for f in frames] == [i % gop == 0 for i in range(count)]
+    idr = (19, 20) if codec == "hevc" else (5,)         # key frames are IDRs, not CRA
+    for index, (_, _, packet) in enumerate(venc.packets):
+        units = [part[0] for part in packet.split(b"\x00\x00\x01")[1:]]
+        types = [(u >> 1) & 0x3F if codec == "hevc" else u & 0x1F for u in units]
+        assert any(t in idr for t in types) == (index % gop == 0), (index, types)
     for index, frame in enumerate(frames):
         assert (frame.width, frame.height) == (W, H)
         assert psnr(frame.to_ndarray(format="yuv420p"), pattern(index)) >= 30
