@@ -143,18 +143,28 @@ def dvpp_set_channel_desc_mode(channel_desc, mode):
     desc.mode = mode
 
 
+def set_param(kind: type, channel_desc: int, param_type: int, param: int) -> int:
+    """``*_set_channel_desc_param``: store the value; pyACL echoes the desc back."""
+    _get(channel_desc, kind).params[param_type] = param
+    return channel_desc
+
+
+def get_param(kind: type, channel_desc: int, param_type: int, size: int) -> tuple[int, int]:
+    """``*_get_channel_desc_param``: (the value's size in bytes, the value)."""
+    params = _get(channel_desc, kind).params
+    if param_type not in params:
+        raise InvalidParam(f"{_KINDS[kind]} parameter {param_type} was never set")
+    return size, params[param_type]
+
+
 @implements("media.dvpp_set_channel_desc_param")
 def dvpp_set_channel_desc_param(channel_desc, param_type, param):
-    _get(channel_desc, ChannelDesc).params[param_type] = param
-    return channel_desc
+    return set_param(ChannelDesc, channel_desc, param_type, param)
 
 
 @implements("media.dvpp_get_channel_desc_param")
 def dvpp_get_channel_desc_param(channel_desc, param_type):
-    params = _get(channel_desc, ChannelDesc).params
-    if param_type not in params:
-        raise InvalidParam(f"channel desc parameter {param_type} was never set")
-    return 4, params[param_type]
+    return get_param(ChannelDesc, channel_desc, param_type, 4)
 
 
 # ------------------------------------------------------------------ picture descriptions

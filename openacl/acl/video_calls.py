@@ -8,7 +8,7 @@ else, whatever the handle.
 from __future__ import annotations
 
 from openacl.acl.build import coerce, implements
-from openacl.acl.media_calls import _destroy, _get, _register_accessors
+from openacl.acl.media_calls import _destroy, _get, _register_accessors, get_param, set_param
 from openacl.constants import VdecOutMode, VencParam
 from openacl.errors import CallbackNotSet, FeatureUnsupported, InvalidParam, ResourceNotCleared
 from openacl.media.descs import (PicDesc, StreamDesc, VdecChannelDesc, VdecFrameConfig,
@@ -112,32 +112,19 @@ def vdec_set_channel_desc_out_mode(channel_desc, out_mode):
 @implements("media.vdec_set_channel_desc_param")
 def vdec_set_channel_desc_param(channel_desc, param_type, param):
     """Returns (channel_desc, ret), as pyACL does."""
-    _get(channel_desc, VdecChannelDesc).params[param_type] = param
-    return channel_desc
+    return set_param(VdecChannelDesc, channel_desc, param_type, param)
 
 
 @implements("media.vdec_get_channel_desc_param")
 def vdec_get_channel_desc_param(channel_desc, param_type):
-    params = _get(channel_desc, VdecChannelDesc).params
-    if param_type not in params:
-        raise InvalidParam(f"vdec channel desc parameter {param_type} was never set")
-    return 8, params[param_type]
+    return get_param(VdecChannelDesc, channel_desc, param_type, 8)
 
 
-for _name in ("thread_id", "entype", "out_pic_format", "out_pic_width", "out_pic_height",
-              "bit_depth"):
-    _attr = "en_type" if _name == "entype" else _name
-
-    def _set(channel_desc, value, _attr=_attr):
-        setattr(_get(channel_desc, VdecChannelDesc), _attr, value)
-
-    implements(f"media.vdec_set_channel_desc_{_name}")(_set)
-
-for _name in ("channel_id", "thread_id", "entype", "out_pic_format", "out_pic_width",
-              "out_pic_height", "ref_frame_num", "out_mode", "bit_depth"):
-    _attr = "en_type" if _name == "entype" else _name
-
-    def _get_value(channel_desc, _attr=_attr):
+_register_accessors("channel_desc_", VdecChannelDesc,
+                    ("thread_id", "entype", "out_pic_format", "out_pic_width", "out_pic_height",
+                     "bit_depth"), module="vdec")
+for _name in ("channel_id", "ref_frame_num", "out_mode"):     # their setters check the value
+    def _get_value(channel_desc, _attr=_name):
         return getattr(_get(channel_desc, VdecChannelDesc), _attr)
 
     implements(f"media.vdec_get_channel_desc_{_name}")(_get_value)
@@ -226,7 +213,7 @@ def venc_set_channel_desc_rc_mode(channel_desc, rc_mode):
 
 
 _VENC_FIELDS = {VencParam.THREAD_ID_UINT64: "thread_id", VencParam.PIXEL_FORMAT_UINT32:
-                "pic_format", VencParam.ENCODE_TYPE_UINT32: "en_type",
+                "pic_format", VencParam.ENCODE_TYPE_UINT32: "entype",
                 VencParam.PIC_WIDTH_UINT32: "pic_width", VencParam.PIC_HEIGHT_UINT32:
                 "pic_height", VencParam.KEY_FRAME_INTERVAL_UINT32: "key_frame_interval",
                 VencParam.BUF_ADDR_PTR: "buf_addr", VencParam.BUF_SIZE_UINT32: "buf_size",
@@ -273,20 +260,13 @@ def venc_get_channel_desc_param(channel_desc, param_type):
 
 
 _register_accessors("channel_desc_", VencChannelDesc,
-                    ("thread_id", "pic_width", "pic_height", "key_frame_interval", "buf_addr",
-                     "buf_size", "max_bit_rate", "src_rate"), module="venc")
-for _name in ("channel_id", "entype", "pic_format", "rc_mode"):
-    _attr = "en_type" if _name == "entype" else _name
-
-    def _venc_get(channel_desc, _attr=_attr):
+                    ("thread_id", "entype", "pic_width", "pic_height", "key_frame_interval",
+                     "buf_addr", "buf_size", "max_bit_rate", "src_rate"), module="venc")
+for _name in ("channel_id", "pic_format", "rc_mode"):          # their setters check the value
+    def _venc_get(channel_desc, _attr=_name):
         return getattr(_get(channel_desc, VencChannelDesc), _attr)
 
     implements(f"media.venc_get_channel_desc_{_name}")(_venc_get)
-
-
-@implements("media.venc_set_channel_desc_entype")
-def venc_set_channel_desc_entype(channel_desc, en_type):
-    _get(channel_desc, VencChannelDesc).en_type = en_type
 
 
 # ------------------------------------------------------------------ VENC frame configs

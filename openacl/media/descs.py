@@ -143,13 +143,13 @@ class Hist:
 # ------------------------------------------------------------------ video (dvpp-api.md §11, §12)
 class VdecChannelDesc:
     """What a VDEC channel is created from; ``channel`` is the live channel, if any."""
-    __slots__ = ("handle", "channel_id", "thread_id", "callback", "en_type", "out_pic_format",
+    __slots__ = ("handle", "channel_id", "thread_id", "callback", "entype", "out_pic_format",
                  "out_pic_width", "out_pic_height", "ref_frame_num", "out_mode", "bit_depth",
                  "params", "channel")
 
     def __init__(self):
         self.handle = 0
-        self.channel_id = self.thread_id = self.en_type = 0
+        self.channel_id = self.thread_id = self.entype = 0
         self.callback = None
         self.out_pic_format = 1           # NV12, the documented default
         self.out_pic_width = self.out_pic_height = self.ref_frame_num = 0
@@ -161,13 +161,13 @@ class VdecChannelDesc:
 class VencChannelDesc:
     """What a VENC channel is created from. There is no channel-id setter: the runtime
     numbers channels when it creates them."""
-    __slots__ = ("handle", "channel_id", "thread_id", "callback", "en_type", "pic_format",
+    __slots__ = ("handle", "channel_id", "thread_id", "callback", "entype", "pic_format",
                  "pic_width", "pic_height", "key_frame_interval", "buf_addr", "buf_size",
                  "max_bit_rate", "rc_mode", "src_rate", "params", "channel")
 
     def __init__(self):
         self.handle = 0
-        self.channel_id = self.thread_id = self.en_type = 0
+        self.channel_id = self.thread_id = self.entype = 0
         self.callback = None
         self.pic_format = 1               # NV12
         self.pic_width = self.pic_height = self.key_frame_interval = 0

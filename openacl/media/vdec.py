@@ -68,7 +68,7 @@ class VdecChannel(VideoChannel):
         if desc.callback is None:
             raise InvalidParam("the channel desc has no callback: call "
                                "acl.media.vdec_set_channel_desc_callback first")
-        codec_name(desc.en_type)                       # refuses an unknown en_type
+        codec_name(desc.entype)                       # refuses an unknown en_type
         if desc.out_pic_format not in _outputs():
             raise FormatNotMatch(f"VDEC cannot output format {desc.out_pic_format} on the "
                                  f"{family().name} family: {format_names(_outputs())}")
@@ -87,7 +87,7 @@ class VdecChannel(VideoChannel):
         self.fam = family()
         self.out_format = desc.out_pic_format
         self.out_size = (desc.out_pic_width, desc.out_pic_height)
-        self.decoder = VideoDecoder(desc.en_type, desc.out_mode == VdecOutMode.FAST)
+        self.decoder = VideoDecoder(desc.entype, desc.out_mode == VdecOutMode.FAST)
         self._lock = threading.Lock()
         self._order: deque[_Send] = deque()       # every send not yet called back
         self._waiting: deque[_Send] = deque()     # sends still waiting for a picture

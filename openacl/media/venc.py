@@ -46,7 +46,7 @@ class VencChannel(VideoChannel):
         if desc.callback is None:
             raise InvalidParam("the channel desc has no callback: call "
                                "acl.media.venc_set_channel_desc_callback first")
-        codec_name(desc.en_type)
+        codec_name(desc.entype)
         if desc.pic_format not in INPUT_FORMATS:
             raise FormatNotMatch(f"VENC encodes {format_names(INPUT_FORMATS)} pictures, not "
                                  f"format {desc.pic_format}")
@@ -60,7 +60,7 @@ class VencChannel(VideoChannel):
             raise InvalidParam(f"rc mode {desc.rc_mode} is invalid: 0 default, 1 VBR, 2 CBR")
         constant = desc.rc_mode == VencRcMode.CBR or (
             desc.rc_mode == VencRcMode.DEFAULT and fam.name == "310")
-        self.encoder = VideoEncoder(desc.en_type, width, height,
+        self.encoder = VideoEncoder(desc.entype, width, height,
                                     desc.key_frame_interval or _DEFAULT_GOP,
                                     desc.src_rate or _DEFAULT_RATE, desc.max_bit_rate * 1000,
                                     constant)
@@ -68,7 +68,7 @@ class VencChannel(VideoChannel):
             channel_id, _next_id = _next_id, _next_id + 1
         super().__init__(channel_id, desc.callback, desc.thread_id)
         self.fam = fam
-        self.en_type = desc.en_type
+        self.en_type = desc.entype
         self.fmt = desc.pic_format
         self.width, self.height = width, height
         self.stride = align(width, 16) if fam.vpc_aligned else width
