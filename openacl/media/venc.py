@@ -2,8 +2,7 @@
 with its encoded bytes, in send order.
 
 ``send`` checks the picture as ACL does (its size must lie in [w*h*3/2, 2*w*h*3/2)) and
-copies it (rows at the encoder's input stride) before it returns, then the work stream
-encodes it. Each packet is handed to the callback in an output stream desc the runtime
+copies it (rows at the encoder's input stride) and encodes it before it returns. Each packet is handed to the callback in an output stream desc the runtime
 creates for that frame, over device memory it owns: both are released when the callback
 returns, so the callback copies the bytes out (``acl.rt.memcpy`` device to host).
 """
@@ -87,8 +86,8 @@ class VencChannel(VideoChannel):
         luma, chroma = self._read(picture)
         force = bool(config.force_i_frame)
         handle = picture.handle
-        self.submit(lambda: self._encode(handle, luma, chroma, force, user_data),
-                    f"venc_send_frame of picture desc {handle:#x}")
+        with self.lock:
+            self._encode(handle, luma, chroma, force, user_data)
 
     def _read(self, picture: PicDesc):
         """The picture's planes, copied: ACL reads ``w*h*3/2`` bytes with rows at
@@ -120,7 +119,7 @@ class VencChannel(VideoChannel):
     def destroy_channel(self) -> None:
         self.destroy(self._end_of_stream)
 
-    # ------------------------------------------------------------------ work stream
+    # ------------------------------------------------------------------ the codec (under the lock)
     def _encode(self, handle: int, luma, chroma, force: bool, user_data) -> None:
         self._pending.append((handle, user_data))
         for packet in self.encoder.packets(luma, chroma, force):

@@ -1,11 +1,14 @@
-"""What VDEC and VENC channels share (dvpp-api.md §11.2, §11.4, §12.2): two internal
-streams, the report thread, end of stream and destruction.
+"""What VDEC and VENC channels share (dvpp-api.md §11.2, §11.4, §12.2): the report thread,
+end of stream and destruction.
 
-As in ACL, a channel owns a *work* stream, where its codec runs frame after frame, and a
-*frames* stream, which it subscribes to the report thread named in its channel desc: each
-finished frame becomes a host callback launched there, so callbacks run in frame order
-inside that thread's ``acl.rt.process_report``, three arguments each. The program never
-calls ``subscribe_report`` itself.
+A channel codes each frame in the sending thread, under the channel's lock, so a send
+returns once its frame is in the codec (callers reuse their input buffer; ACL's send
+synchronises its internal stream likewise), and an application's threads never wait on a
+hand-off between threads of ours. Each finished frame becomes a host callback on the
+channel's own *frames* stream, which ``*_create_channel`` subscribes to the report thread
+named in the channel desc: callbacks run in frame order inside that thread's
+``acl.rt.process_report``, three arguments each. The program never calls
+``subscribe_report`` itself.
 
 End of stream and destruction wait until every frame sent before has been called back.
 What would deadlock an NPU (waiting from the report thread itself, which then never runs
@@ -20,14 +23,10 @@ import weakref
 
 from openacl.errors import InvalidParam
 from openacl.runtime.leaks import Leak
-from openacl.runtime.report import ACL_CALLBACK_NO_BLOCK
 from openacl.runtime.runtime import RUNTIME
 from openacl.runtime.stream import Stream
 
 __all__ = ["VideoChannel"]
-
-_QUEUE_DEPTH = 8          # frames a channel takes ahead of its codec before send blocks
-_CLOSE_SECONDS = 5.0      # at finalize, how long a frame being coded may hold a channel
 
 _LIVE: "weakref.WeakSet[VideoChannel]" = weakref.WeakSet()
 
@@ -42,35 +41,21 @@ class VideoChannel:
         self.channel_id = channel_id
         self.callback = callback
         self.thread_id = thread_id
-        device = self.context.device
-        name = f"{self.kind} channel {channel_id}"
-        self.work = Stream(self.context, device.next_stream_id(), name=f"{name} (codec)")
-        self.frames = Stream(self.context, device.next_stream_id(),
-                             name=f"{name} (callbacks)")
+        self.lock = threading.RLock()      # one frame at a time in the codec
+        self.frames = Stream(self.context, self.context.device.next_stream_id(),
+                             name=f"{self.kind} channel {channel_id} (callbacks)")
         self.closed = False
-        try:
-            RUNTIME.reports.subscribe(thread_id, self.frames)
-        except Exception:
-            self.work.close()
-            raise
+        RUNTIME.reports.subscribe(thread_id, self.frames)
         _LIVE.add(self)
         RUNTIME.add_teardown_hook("video channels", _close_all, _live_channels)
 
-    # ------------------------------------------------------------------ frames
     def check_open(self) -> None:
         if self.closed:
             raise InvalidParam(f"{self.kind} channel {self.channel_id} was destroyed: create "
                                f"a new one before sending frames")
 
-    def submit(self, run, label: str) -> None:
-        """Queue one frame's coding; wait while the channel already holds a full queue
-        (the hardware's input queue is bounded too)."""
-        ticket = self.work.submit(run, label)
-        if ticket > _QUEUE_DEPTH:
-            self.work.wait_for(ticket - _QUEUE_DEPTH)
-
     def deliver(self, input_handle: int, output_handle: int, user_data, done=None) -> None:
-        """Call the program back for one frame on the report thread (from the work stream).
+        """Queue the program's callback for one frame on the report thread.
         ``done()`` runs after the callback, whatever happens to it."""
         callback = self.callback
 
@@ -82,7 +67,7 @@ class VideoChannel:
                     done()
 
         try:
-            RUNTIME.reports.launch(call, None, ACL_CALLBACK_NO_BLOCK, self.frames)
+            RUNTIME.reports.post(call, None, self.frames)
         except Exception:
             if done is not None:
                 done()
@@ -97,29 +82,27 @@ class VideoChannel:
                 f"only that thread runs (on an NPU this deadlocks); do it from another thread")
 
     def finish(self, end_of_stream, what: str = "end the stream") -> None:
-        """Queue ``end_of_stream()`` after the frames sent so far and wait until it ran and
-        every callback has returned."""
+        """Run ``end_of_stream()`` after the frames sent so far, then wait until every
+        callback has returned."""
         self._refuse_on_report_thread(what)
-        self.work.submit(end_of_stream, f"{self.kind} end of stream")
-        self.work.synchronize()
+        with self.lock:
+            end_of_stream()
         self.frames.synchronize()
 
     def destroy(self, end_of_stream) -> None:
-        """Flush (every sent frame is called back), then release the streams and the report
-        thread's subscription."""
+        """Flush (every sent frame is called back), then release the callback stream and
+        the report thread's subscription."""
         self.check_open()
         self._refuse_on_report_thread("destroy the channel")
         try:
             self.finish(end_of_stream, "destroy the channel")
         finally:
-            self._close(drain=True)
+            self._close()
 
-    def _close(self, drain: bool) -> None:
+    def _close(self) -> None:
         self.closed = True
         _LIVE.discard(self)
-        timeout = None if drain else _CLOSE_SECONDS
-        self.work.close(drain, timeout)
-        self.frames.close(drain, timeout)
+        self.frames.close(drain=False)
 
 
 def _live_channels() -> list[Leak]:
@@ -128,6 +111,6 @@ def _live_channels() -> list[Leak]:
 
 
 def _close_all() -> None:
-    """Finalize: channels never destroyed stop without running what they still hold."""
+    """Finalize: channels never destroyed stop; callbacks not yet run are dropped."""
     for channel in list(_LIVE):
-        channel._close(drain=False)
+        channel._close()

@@ -16,7 +16,12 @@ __all__ = ["Arena", "ALIGNMENT"]
 
 ALIGNMENT = 64                       # every allocation starts on a 64-byte boundary
 _MAP_NORESERVE = getattr(mmap, "MAP_NORESERVE", 0x4000)   # Linux value; Python < 3.13 lacks it
-_RELEASE_THRESHOLD = 1 << 20         # frees this large give their pages back to the OS
+# Frees this large give their pages back to the OS. Smaller blocks stay resident for the
+# next allocation, as malloc's heap keeps them: programs free and allocate a frame buffer
+# per video frame, and giving its pages back each time costs a page fault per page on reuse.
+_RELEASE_THRESHOLD = 64 << 20
+# MADV_FREE: the kernel takes the pages only when it needs memory (no cost if reused first).
+_MADV_LAZY = getattr(mmap, "MADV_FREE", mmap.MADV_DONTNEED)
 
 
 class Arena:
@@ -86,8 +91,10 @@ class Arena:
             starts.insert(i, start)
             sizes.insert(i, size)
             self.used -= nbytes
-        if nbytes >= _RELEASE_THRESHOLD:
-            self._discard(address, nbytes)
+            if nbytes >= _RELEASE_THRESHOLD:
+                # under the lock: no one may allocate the block and write it before the
+                # advice, which could drop what they wrote
+                self._discard(address, nbytes, _MADV_LAZY)
 
     def reset(self) -> None:
         """Forget every allocation and give all pages back to the OS."""
@@ -95,11 +102,14 @@ class Arena:
             self._free_starts = [self.base]
             self._free_sizes = [self.size]
             self.used = 0
-        self._discard(self.base, self.size)
+            self._discard(self.base, self.size, mmap.MADV_DONTNEED)
 
-    def _discard(self, address: int, nbytes: int) -> None:
+    def _discard(self, address: int, nbytes: int, advice: int) -> None:
         page = mmap.PAGESIZE
         first = -(-(address - self.base) // page) * page
         last = ((address + nbytes - self.base) // page) * page
         if last > first:
-            self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
+            try:
+                self._map.madvise(advice, first, last - first)
+            except OSError:                   # a kernel without MADV_FREE
+                self._map.madvise(mmap.MADV_DONTNEED, first, last - first)

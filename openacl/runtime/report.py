@@ -157,6 +157,20 @@ class Reports:
         deliver.on_drop = stream.callback_finished
         stream.submit(deliver, "launch_callback")
 
+    def post(self, function, user_data, stream) -> None:
+        """Hand a callback straight to the thread serving ``stream``, without a stream task.
+
+        For the runtime's own streams (a VDEC/VENC channel's), whose single producer already
+        runs in frame order: ``stream.synchronize`` still waits until the callback has run.
+        """
+        queue = stream.subscriber
+        if queue is None:
+            raise StreamNotSubscribed(f"no report thread is subscribed to {stream.label}")
+        if not queue.alive():
+            raise StreamNotSubscribed(_exited(queue, stream))
+        stream.callback_launched()
+        queue.put(_Callback(function, user_data, False, stream))
+
     def process(self, thread_id: int, timeout: float | None) -> None:
         """Run the callbacks waiting for this thread, waiting up to ``timeout`` for one."""
         queue = self._queues.get(thread_id)

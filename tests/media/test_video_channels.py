@@ -527,17 +527,22 @@ def test_vdec_destroy_or_eos_from_its_own_callback_is_refused_not_a_deadlock(rep
 
 
 def test_vdec_report_thread_that_exits_is_reported_not_waited_for(context):
-    packets = encode_stream("libx264", count=2)
+    packets = encode_stream("libx264", count=3, bframes=2)
     thread = ReportThread(context)
     vdec = Vdec(thread.tid)
+    assert vdec.send(packets[0], 0) == 0
+    assert vdec.send(packets[1], 1) == 0             # B-frames: the decoder holds pictures
     thread.stop()
-    assert vdec.send(packets[0]) == 0
-    ret = vdec.end_of_stream()
-    assert ret != 0 and "has exited" in acl.get_recent_err_msg()
-    assert vdec.destroy() == 0
-    # the callbacks never ran: free what the program queued for them
-    from openacl.runtime.handles import handles
+    assert vdec.send(packets[2], 2) != 0 or vdec.end_of_stream() != 0
+    assert "has exited" in acl.get_recent_err_msg()
+    assert acl.media.vdec_destroy_channel(vdec.desc) in (0, 107015)    # frames it still held
+    assert acl.media.vdec_destroy_channel(vdec.desc) == 100000         # closed all the same
+    acl.media.vdec_destroy_frame_config(vdec.config)
+    acl.media.vdec_destroy_channel_desc(vdec.desc)
+    acl.media.dvpp_free(vdec.input)
+    # the callbacks never ran: free what the program handed over for them
     from openacl.media.descs import PicDesc, StreamDesc
+    from openacl.runtime.handles import handles
     for desc in handles.live(PicDesc):
         acl.media.dvpp_free(acl.media.dvpp_get_pic_desc_data(desc.handle))
         acl.media.dvpp_destroy_pic_desc(desc.handle)
