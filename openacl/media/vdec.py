@@ -22,7 +22,7 @@ from openacl.constants import VDEC_NO_PICTURE, PixelFormat, VdecOutMode
 from openacl.errors import (AclError, DvppTaskFailed, FeatureUnsupported, FormatNotMatch,
                             InvalidParam)
 from openacl.media.descs import PicDesc, PicFields, StreamDesc, VdecChannelDesc
-from openacl.media.formats import family, format_names
+from openacl.media.formats import Family, family, format_names
 from openacl.media.layout import Picture, min_buffer_size
 from openacl.media.tasks import device_view
 from openacl.media.video import (DecodedFrame, VideoDecoder, codec_name, has_picture,
@@ -46,9 +46,9 @@ def channel_id_limit() -> int:
     return 31 if family().name == "310" else 255
 
 
-def _outputs():
+def _outputs(fam: Family) -> frozenset:
     """Output formats: NV12/NV21 everywhere, RGB888/BGR888 too on Ascend310P and later."""
-    return _SP420 | frozenset(_RGB) if family().extended_vpc else _SP420
+    return _SP420 | frozenset(_RGB) if fam.extended_vpc else _SP420
 
 
 class _Send:
@@ -70,9 +70,10 @@ class VdecChannel(VideoChannel):
             raise InvalidParam("the channel desc has no callback: call "
                                "acl.media.vdec_set_channel_desc_callback first")
         codec_name(desc.entype)                       # refuses an unknown en_type
-        if desc.out_pic_format not in _outputs():
+        fam = family()
+        if desc.out_pic_format not in _outputs(fam):
             raise FormatNotMatch(f"VDEC cannot output format {desc.out_pic_format} on the "
-                                 f"{family().name} family: {format_names(_outputs())}")
+                                 f"{fam.name} family: {format_names(_outputs(fam))}")
         if desc.out_mode not in tuple(VdecOutMode):
             raise InvalidParam(f"out mode {desc.out_mode} is invalid: 0 (default) or 1 (fast)")
         with _ids_lock:
@@ -85,7 +86,8 @@ class VdecChannel(VideoChannel):
         except Exception:
             _live_ids.discard(desc.channel_id)
             raise
-        self.fam = family()
+        self.fam = fam
+        self.formats = _outputs(fam)
         self.out_format = desc.out_pic_format
         self.out_size = (desc.out_pic_width, desc.out_pic_height)
         self.decoder = VideoDecoder(desc.entype, desc.out_mode == VdecOutMode.FAST)
@@ -134,9 +136,9 @@ class VdecChannel(VideoChannel):
                                f"stride and height stride {geometry}: set all four (to scale the "
                                f"output) or none (the stream's size)")
         fmt = fields.fmt or self.out_format
-        if fmt not in _outputs():
+        if fmt not in self.formats:
             raise FormatNotMatch(f"VDEC cannot output format {fmt} on the {self.fam.name} "
-                                 f"family: {format_names(_outputs())}")
+                                 f"family: {format_names(self.formats)}")
         return fields._replace(fmt=fmt)
 
     def destroy_channel(self) -> None:
