@@ -1,0 +1,644 @@
+"""ais_bench's Python API on openacl: ``InferSession``, ``MultiDeviceSession``, ``MemorySummary``.
+
+Programs written against Huawei's ``ais_bench.infer.interface`` run unchanged: the same
+classes, methods, argument names and defaults, descriptions with the same attributes, and
+``RuntimeError`` with ais_bench's messages where programs match on them. The work is done by
+``openacl.infer_session.ModelSession`` (numpy in, numpy out, device memory bound once).
+
+openacl extensions (documented where they are defined): ``InferSession.last_timings()`` and
+``InferSession.timings`` (each inference split into H2D / compute / D2H ms), mode names also
+spelled ``dynbatch`` / ``dynhw`` / ``dyndims`` / ``dynshape``, and a batch that is not a gear
+of a dynamic-batch model padded to the next gear (ais_bench refuses it).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import threading
+import time
+from configparser import ConfigParser
+
+import numpy as np
+
+from openacl.errors import AclError
+from openacl.infer_session import (COPY_TIMES, DeviceTensor, ModelSession, SessionError,
+                                   finalize_sessions)
+from openacl.model.aipp_dynamic import DynamicAipp
+
+__all__ = ["InferSession", "MultiDeviceSession", "MemorySummary", "TensorDesc", "dtype",
+           "Summary", "Tensor"]
+
+logger = logging.getLogger(__name__)
+
+Tensor = DeviceTensor            # what ais_bench calls aclruntime.Tensor
+_DEVICE_RANGE = (0, 255)
+
+
+class dtype(enum.Enum):
+    """``aclruntime.dtype``: a tensor's data type; the values are aclDataType codes."""
+
+    float32 = 0
+    float16 = 1
+    int8 = 2
+    int32 = 3
+    uint8 = 4
+    int16 = 6
+    uint16 = 7
+    uint32 = 8
+    int64 = 9
+    uint64 = 10
+    double64 = 11
+    bool = 12
+
+    def __int__(self) -> int:
+        return self.value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+class TensorDesc:
+    """``aclruntime.tensor_desc``: one model input or output as ``get_inputs`` reports it.
+
+    ``shape`` has -1 on dynamic axes; ``size`` is the bytes of the largest gear (0 when a
+    shape range is unbounded); ``realsize`` the bytes the current gear or shape needs.
+    """
+
+    __slots__ = ("name", "datatype", "format", "shape", "size", "realsize")
+
+    def __init__(self, name, datatype, format_, shape, size, realsize):
+        self.name = name
+        self.datatype = datatype
+        self.format = format_
+        self.shape = shape
+        self.size = size
+        self.realsize = realsize
+
+    def __repr__(self):
+        return (f"<tensor_desc {self.name} {self.datatype.name} format={self.format} "
+                f"shape={self.shape} size={self.size} realsize={self.realsize}>")
+
+
+class Summary:
+    """``aclruntime.sumary``: ``exec_time_list`` is every execution's time in ms, in order.
+
+    openacl adds ``h2d_time_list`` and ``d2h_time_list`` (ms per inference).
+    """
+
+    def __init__(self, session: ModelSession):
+        self.exec_time_list = session.exec_times
+        self.h2d_time_list = [t["h2d"] for t in session.timings]
+        self.d2h_time_list = [t["d2h"] for t in session.timings]
+
+
+class InferSession:
+    """A model loaded on one device (``ais_bench.infer.interface.InferSession``).
+
+    Parameters
+    ----------
+    device_id
+        The device (openacl emulates ``OPENACL_DEVICE_COUNT`` of them, default 1).
+    model_path
+        An openacl ``.om`` made by openacl's ``atc`` (or a plain ``.onnx``).
+    acl_json_path
+        The ``acl.init`` configuration (dump / profiling); used when this is the first
+        session of the process.
+    debug
+        Log the model's inputs and outputs (``logging`` at DEBUG).
+    loop
+        Executions per inference.
+
+    Beyond ais_bench, ``timings`` holds one ``{"h2d": ms, "compute": ms, "d2h": ms}`` per
+    inference (``compute`` covers all ``loop`` executions) and ``last_timings()`` the last.
+    """
+
+    def __init__(self, device_id: int, model_path: str, acl_json_path: str = None,
+                 debug: bool = False, loop: int = 1):
+        _check_model_path(model_path)
+        _check_acl_json_path(acl_json_path)
+        _check_device(device_id)
+        _check_loop(loop)
+        self.device_id = device_id
+        self.model_path = model_path
+        self.acl_json_path = acl_json_path
+        self.debug = debug
+        self.loop = loop
+        with _runtime_errors():
+            self.session = ModelSession(model_path, device_id, loop, acl_json_path)
+        self._mode = "static"                 # what set_staticbatch / set_dynamic_* chose
+        self._custom_sizes = 100000
+        self._aipp = None                     # the dynamic AIPP parameter set being built
+        self._aipp_batch = 0
+        self._realsizes = [t.size for t in self.session.inputs]
+        self._realsize_gear = None
+        self.outputs_names = [t.name for t in self.session.outputs]
+        self.intensors_desc = self.get_inputs()
+        self.outtensors_desc = self.get_outputs()
+        if debug:
+            logger.debug("%r: inputs %s outputs %s", self.session, self.intensors_desc,
+                         self.outtensors_desc)
+
+    def __repr__(self):
+        return f"<InferSession {self.model_path!r} device {self.device_id}>"
+
+    # ------------------------------------------------------------------ descriptions
+    def get_inputs(self) -> list[TensorDesc]:
+        """The model's inputs (``ascend_mbatch_shape_data`` and dynamic-AIPP data excluded)."""
+        self.intensors_desc = [_desc(t, real) for t, real in
+                               zip(self.session.inputs, self._realsizes)]
+        return self.intensors_desc
+
+    def get_outputs(self) -> list[TensorDesc]:
+        self.outtensors_desc = [_desc(t, t.size) for t in self.session.outputs]
+        return self.outtensors_desc
+
+    # ------------------------------------------------------------------ inference
+    def infer(self, feeds, mode: str = "static", custom_sizes=100000, out_array: bool = True):
+        """Infer one set of inputs; return the outputs (numpy arrays, or device ``Tensor``
+        objects when ``out_array`` is False).
+
+        ``mode``: ``'static'``, ``'dymbatch'``, ``'dymhw'``, ``'dymdims'`` or ``'dymshape'``;
+        ``custom_sizes``: bytes for each output (an int) or per output (a list), for
+        ``'dymshape'``.
+        """
+        if not isinstance(out_array, bool):
+            raise TypeError(f"out_array:{out_array} is not a bool!")
+        with _runtime_errors():
+            outputs = self.session.run(feeds, mode, custom_sizes, out_array)
+        self._note_realsizes()
+        return outputs
+
+    def infer_pipeline(self, feeds_list, mode: str = "static", custom_sizes=100000):
+        """Infer several sets of inputs; return one list of numpy outputs per set.
+
+        On openacl the sets run one after the other: copies are host memory moves, so
+        overlapping them with the computation (ais_bench's threads) saves nothing.
+        """
+        with _runtime_errors():
+            results = [self.session.run(feeds, mode, custom_sizes) for feeds in feeds_list]
+        self._note_realsizes()
+        return results
+
+    def infer_iteration(self, feeds, in_out_list=None, iteration_times: int = 1,
+                        mode: str = "static", custom_sizes=100000, mem_copy: bool = True):
+        """Infer ``iteration_times`` times, input ``i`` taking output ``in_out_list[i]`` of
+        the previous iteration (``-1``: its own data again); return the last outputs.
+
+        Outputs move to inputs by device-to-device copies (``mem_copy`` False, ais_bench's
+        buffer sharing, is accepted and copies too).
+        """
+        if not isinstance(iteration_times, int) or iteration_times < 1:
+            raise RuntimeError(f"iteration_times:{iteration_times} is not a positive integer")
+        if in_out_list is None:
+            in_out_list = [-1] * len(self.session.inputs)
+        with _runtime_errors():
+            outputs = self.session.iterate(feeds, list(in_out_list), iteration_times, mode,
+                                           custom_sizes)
+        self._note_realsizes()
+        return outputs
+
+    def run(self, feeds, out_array: bool = False):
+        """Infer with the mode set by ``set_staticbatch`` / ``set_dynamic_*``."""
+        with _runtime_errors():
+            outputs = self.session.run(feeds, self._mode, self._custom_sizes, out_array)
+        self._note_realsizes()
+        return outputs
+
+    # ------------------------------------------------------------------ modes
+    def set_loop_count(self, loop: int) -> None:
+        _check_loop(loop)
+        self.loop = self.session.loop = loop
+
+    def set_staticbatch(self) -> None:
+        self._mode = "static"
+
+    def set_dynamic_batchsize(self, dym_batch) -> None:
+        self._check_gear("batch", "dymbatch", (int(dym_batch),))
+        self._mode = "dymbatch"
+
+    def set_dynamic_hw(self, w: int, h: int) -> None:
+        """Choose an image-size gear. As in ais_bench (whose callers pass ``shape[2],
+        shape[3]``), the first value is the height and the second the width."""
+        self._check_gear("hw", "dymhw", (int(w), int(h)))
+        self._mode = "dymhw"
+
+    def set_dynamic_dims(self, dym_dims: str) -> None:
+        """Choose a dims gear: ``"name:d0,d1;name2:d0"``."""
+        shapes = _parse_shapes(dym_dims)
+        gears = self.session.gears
+        if gears is None or gears.kind != "dims":
+            raise RuntimeError("the dynamic_dims parameter is not specified for model "
+                               "conversion")
+        values = [d for name in gears.input_order
+                  for d, want in zip(shapes.get(name, ()), gears.input_dims[name]) if want == -1]
+        self._check_gear("dims", "dymdims", tuple(values))
+        self._mode = "dymdims"
+
+    def set_dynamic_shape(self, dym_shape: str) -> None:
+        _parse_shapes(dym_shape)
+        self._mode = "dymshape"
+
+    def set_custom_outsize(self, custom_sizes) -> None:
+        self._custom_sizes = list(custom_sizes) if isinstance(custom_sizes, (list, tuple)) \
+            else custom_sizes
+
+    def get_max_dym_batchsize(self) -> int:
+        gears = self.session.gears
+        if gears is None or gears.kind != "batch":
+            raise RuntimeError("not a dymbatch model!")
+        return max(g[0] for g in gears.values)
+
+    def get_dynamic_batch(self) -> list[int]:
+        """The batch gears (empty for other models)."""
+        gears = self.session.gears
+        return [g[0] for g in gears.values] if gears is not None and gears.kind == "batch" \
+            else []
+
+    def get_dynamic_hw(self) -> list[list[int]]:
+        """The image-size gears as [h, w] (empty for other models)."""
+        gears = self.session.gears
+        return [list(g) for g in gears.values] if gears is not None and gears.kind == "hw" \
+            else []
+
+    def get_dynamic_dims(self) -> list[list[int]]:
+        """The dims gears: every input's dims, concatenated (empty for other models)."""
+        from openacl.model.dynamic import full_dims
+
+        gears = self.session.gears
+        return [full_dims(gears, g) for g in gears.values] \
+            if gears is not None and gears.kind == "dims" else []
+
+    # ------------------------------------------------------------------ tensors
+    def create_tensor_from_arrays_to_device(self, arrays):
+        return self.session.device_tensor(arrays)
+
+    @staticmethod
+    def convert_tensors_to_host(tensors) -> None:
+        for tensor in tensors:
+            tensor.to_host()
+
+    @staticmethod
+    def convert_tensors_to_arrays(tensors) -> list[np.ndarray]:
+        return [np.array(tensor) for tensor in tensors]
+
+    # ------------------------------------------------------------------ dynamic AIPP
+    def get_dym_aipp_input_exist(self) -> int:
+        return 1 if self.session.has_dynamic_aipp else 0
+
+    def check_dym_aipp_input_exist(self) -> None:
+        if not self.session.has_dynamic_aipp:
+            raise RuntimeError("the model has no dynamic AIPP input (ascend_dynamic_aipp_data)")
+
+    def load_aipp_config_file(self, config_file: str, batchsize: int) -> int:
+        """Read ais_bench's ``--aipp_config`` file (an ``[aipp_op]`` section) and set it as
+        the dynamic AIPP parameters of every image of the batch."""
+        self.check_dym_aipp_input_exist()
+        cfg = ConfigParser()
+        if not cfg.read(config_file, "UTF-8"):
+            raise RuntimeError(f"aipp config file {config_file!r} cannot be read")
+        sections = cfg.sections()
+        if sections.count("aipp_op") != 1:
+            logger.error("nums of section aipp_op in .config file is not supported, please "
+                         "check it!")
+            raise RuntimeError("wrong aipp config file content!")
+        options = cfg.options("aipp_op")
+        if "input_format" not in options:
+            logger.error("can not find input_format in config file, please check it!")
+            raise RuntimeError("wrong aipp config file content!")
+        if "src_image_size_w" not in options or "src_image_size_h" not in options:
+            logger.error("can not find src_image_size in config file, please check it!")
+            raise RuntimeError("wrong aipp config file content!")
+        self._aipp = DynamicAipp(batchsize)
+        self._aipp_batch = batchsize
+        self.aipp_set_input_format(cfg)
+        self.aipp_set_src_image_size(cfg)
+        for setter in (self.aipp_set_rbuv_swap_switch, self.aipp_set_ax_swap_switch,
+                       self.aipp_set_csc_params, self.aipp_set_crop_params,
+                       self.aipp_set_padding_params, self.aipp_set_dtc_pixel_mean,
+                       self.aipp_set_dtc_pixel_min, self.aipp_set_pixel_var_reci):
+            setter(cfg, options)
+        with _runtime_errors("wrong aipp config file content!"):
+            self.session.set_dynamic_aipp(self._aipp)
+        return 0
+
+    def aipp_set_input_format(self, cfg) -> None:
+        name = cfg.get("aipp_op", "input_format")
+        formats = {"YUV420SP_U8": 1, "XRGB8888_U8": 2, "RGB888_U8": 3, "YUV400_U8": 4}
+        if name not in formats:
+            logger.error("input_format in config file is illegal, please check it!")
+            raise RuntimeError("wrong aipp config file content!")
+        self._aipp_params().set_input_format(formats[name])
+
+    def aipp_set_src_image_size(self, cfg) -> None:
+        width = cfg.getint("aipp_op", "src_image_size_w")
+        height = cfg.getint("aipp_op", "src_image_size_h")
+        if not 2 <= width <= 4096 or not 1 <= height <= 4096:
+            logger.error("src_image_size in config file out of range, please check it!")
+            raise RuntimeError("wrong aipp config file content!")
+        self._aipp_params().set_src_image_size(width, height)
+
+    def aipp_set_rbuv_swap_switch(self, cfg, option_list) -> None:
+        value = _int_option(cfg, option_list, "rbuv_swap_switch", "rbuv_swap_switch", (0, 1))
+        self._aipp_params().set_rbuv_swap(value)
+
+    def aipp_set_ax_swap_switch(self, cfg, option_list) -> None:
+        value = _int_option(cfg, option_list, "ax_swap_switch", "ax_swap_switch", (0, 1))
+        self._aipp_params().set_ax_swap(value)
+
+    def aipp_set_csc_params(self, cfg, option_list) -> None:
+        switch = _int_option(cfg, option_list, "csc_switch", "csc_switch", (0, 1))
+        names = ["matrix_r0c0", "matrix_r0c1", "matrix_r0c2", "matrix_r1c0", "matrix_r1c1",
+                 "matrix_r1c2", "matrix_r2c0", "matrix_r2c1", "matrix_r2c2", "output_bias_0",
+                 "output_bias_1", "output_bias_2", "input_bias_0", "input_bias_1",
+                 "input_bias_2"]
+        values = [cfg.getint("aipp_op", n) if n in option_list else 0 for n in names]
+        if switch and (any(not -32677 <= v <= 32676 for v in values[:9])
+                       or any(not 0 <= v <= 255 for v in values[9:])):
+            logger.error("csc_params in config file out of range, please check it!")
+            raise RuntimeError("wrong aipp config file content!")
+        with _runtime_errors("wrong aipp config file content!"):
+            self._aipp_params().set_csc(switch, values[:9], values[9:12], values[12:])
+
+    def aipp_set_crop_params(self, cfg, option_list) -> None:
+        switch = _int_option(cfg, option_list, "crop", "crop_switch(crop)", (0, 1))
+        names = ("load_start_pos_w", "load_start_pos_h", "crop_size_w", "crop_size_h")
+        values = [cfg.getint("aipp_op", n) if n in option_list else 0 for n in names]
+        self._per_image("crop_params", lambda aipp, i: aipp.set_crop(switch, *values, i))
+
+    def aipp_set_padding_params(self, cfg, option_list) -> None:
+        switch = _int_option(cfg, option_list, "padding", "padding_switch", (0, 1))
+        names = ("padding_size_top", "padding_size_bottom", "padding_size_left",
+                 "padding_size_right")
+        values = [cfg.getint("aipp_op", n) if n in option_list else 0 for n in names]
+        self._per_image("padding_params", lambda aipp, i: aipp.set_padding(switch, *values, i))
+
+    def aipp_set_dtc_pixel_mean(self, cfg, option_list) -> None:
+        values = [cfg.getint("aipp_op", f"mean_chn_{c}") if f"mean_chn_{c}" in option_list
+                  else 0 for c in range(4)]
+        self._per_image("mean_chn_params", lambda aipp, i: aipp.set_mean(values, i))
+
+    def aipp_set_dtc_pixel_min(self, cfg, option_list) -> None:
+        values = [cfg.getfloat("aipp_op", f"min_chn_{c}") if f"min_chn_{c}" in option_list
+                  else 0.0 for c in range(4)]
+        self._per_image("min_chn_params", lambda aipp, i: aipp.set_min(values, i))
+
+    def aipp_set_pixel_var_reci(self, cfg, option_list) -> None:
+        values = [cfg.getfloat("aipp_op", f"var_reci_chn_{c}")
+                  if f"var_reci_chn_{c}" in option_list else 1.0 for c in range(4)]
+        self._per_image("var_reci_chn_params", lambda aipp, i: aipp.set_var_reci(values, i))
+
+    # ------------------------------------------------------------------ summaries
+    def summary(self) -> Summary:
+        """The execution times: ``summary().exec_time_list`` (ms, one per execution)."""
+        return Summary(self.session)
+
+    def reset_summaryinfo(self) -> None:
+        self.session.reset_times()
+
+    def last_timings(self) -> dict | None:
+        """openacl: ``{"h2d": ms, "compute": ms, "d2h": ms}`` of the last inference."""
+        return self.session.last_timings()
+
+    @property
+    def timings(self) -> list[dict]:
+        """openacl: one ``{"h2d", "compute", "d2h"}`` dict (ms) per inference, in order."""
+        return self.session.timings
+
+    # ------------------------------------------------------------------ release
+    def free_resource(self) -> None:
+        """Release this session's model and device memory (the runtime stays up)."""
+        self.session.close()
+
+    @staticmethod
+    def finalize() -> None:
+        """Release every session and finalize the runtime (if a session initialized it)."""
+        finalize_sessions()
+
+    # ------------------------------------------------------------------ internals
+    def _check_gear(self, kind: str, mode: str, gear: tuple) -> None:
+        gears = self.session.gears
+        if gears is None or gears.kind != kind:
+            raise RuntimeError(f"not a {mode} model!")
+        if gear not in gears.values:
+            shown = [g[0] for g in gears.values] if kind == "batch" else \
+                [list(g) for g in gears.values]
+            raise RuntimeError(f"{list(gear) if kind != 'batch' else gear[0]} is not a gear "
+                               f"of the model: its {kind} gears are {shown}")
+
+    def _note_realsizes(self) -> None:
+        """Keep ``realsize`` as ais_bench does: the bytes the last inference's gear took."""
+        gear = self.session.current_gear
+        if gear is not None and gear != self._realsize_gear:
+            self._realsize_gear = gear
+            shapes = self.session.gears.shapes_for(gear)
+            self._realsizes = [_nbytes(shapes.get(t.name, t.dims), t)
+                               for t in self.session.inputs]
+
+    def _aipp_params(self) -> DynamicAipp:
+        if self._aipp is None:
+            batch = self.session.inputs[0].dims[0] if self.session.inputs else 1
+            self._aipp = DynamicAipp(max(batch, 1))
+            self._aipp_batch = self._aipp.batch
+        return self._aipp
+
+    def _per_image(self, what: str, set_one) -> None:
+        aipp = self._aipp_params()
+        try:
+            for index in range(aipp.batch):
+                set_one(aipp, index)
+        except AclError as error:
+            logger.error("%s in config file out of range, please check it! (%s)", what,
+                         error.message)
+            raise RuntimeError("wrong aipp config file content!") from error
+
+
+class MultiDeviceSession:
+    """Inference on several devices at once (``ais_bench``'s ``MultiDeviceSession``).
+
+    Each set of feeds runs in its own worker with its own ``InferSession`` on its device
+    (threads here: openacl's devices live in this process, and the engine releases the
+    GIL while it computes). ``summary`` maps each device to the end-to-end ms of each of
+    its workers (model loading included), as in ais_bench; it is both a dict and callable.
+    """
+
+    def __init__(self, model_path: str, acl_json_path: str = None, debug: bool = False,
+                 loop: int = 1):
+        _check_model_path(model_path)
+        _check_acl_json_path(acl_json_path)
+        _check_loop(loop)
+        self.model_path = model_path
+        self.acl_json_path = acl_json_path
+        self.debug = debug
+        self.loop = loop
+        self.summary = _CallableDict()
+
+    def infer(self, device_feeds: dict, mode: str = "static", custom_sizes=100000):
+        """``{device_id: [feeds, ...]}`` -> ``{device_id: [outputs, ...]}``."""
+        return self._run(device_feeds, lambda s, feeds: s.infer(feeds, mode, custom_sizes))
+
+    def infer_pipeline(self, device_feeds_list: dict, mode: str = "static",
+                       custom_sizes=100000):
+        """``{device_id: [feeds_list, ...]}`` -> ``{device_id: [[outputs, ...], ...]}``."""
+        return self._run(device_feeds_list,
+                         lambda s, feeds_list: s.infer_pipeline(feeds_list, mode, custom_sizes))
+
+    def infer_iteration(self, device_feeds: dict, in_out_list=None, iteration_times: int = 1,
+                        mode: str = "static", custom_sizes=None, mem_copy: bool = True):
+        sizes = 100000 if custom_sizes is None else custom_sizes
+        return self._run(device_feeds, lambda s, feeds: s.infer_iteration(
+            feeds, in_out_list, iteration_times, mode, sizes, mem_copy))
+
+    def _run(self, device_feeds: dict, work) -> dict:
+        for device_id in device_feeds:
+            _check_device(device_id)
+        results: dict = {}
+        errors: list = []
+        lock = threading.Lock()
+
+        def worker(device_id, order, feeds):
+            start = time.time()
+            try:
+                session = InferSession(device_id, self.model_path, self.acl_json_path,
+                                       self.debug, self.loop)
+                try:
+                    outputs = work(session, feeds)
+                finally:
+                    session.free_resource()
+            except Exception as error:  # noqa: BLE001 - re-raised on the caller's thread
+                logger.error("subprocess run failed error_callback:%s", error)
+                with lock:
+                    errors.append(error)
+                return
+            end = time.time()
+            with lock:
+                results[(device_id, order)] = (outputs, (end - start) * 1000.0)
+
+        threads = [threading.Thread(target=worker, args=(device_id, order, feeds),
+                                    name=f"ais_bench device {device_id} #{order}")
+                   for device_id, feeds_of in device_feeds.items()
+                   for order, feeds in enumerate(feeds_of)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        outputs_dict: dict = {}
+        self.summary.clear()
+        for (device_id, _), (outputs, elapsed) in sorted(results.items(),
+                                                        key=lambda item: item[0]):
+            outputs_dict.setdefault(device_id, []).append(outputs)
+            self.summary.setdefault(device_id, []).append(elapsed)
+        return outputs_dict
+
+
+class MemorySummary:
+    """Host-to-device and device-to-host copy times (ms) of every session, in order."""
+
+    @staticmethod
+    def get_h2d_time_list() -> list[float]:
+        return list(COPY_TIMES.h2d)
+
+    @staticmethod
+    def get_d2h_time_list() -> list[float]:
+        return list(COPY_TIMES.d2h)
+
+    # The spellings of older ais_bench releases.
+    get_H2D_time_list = get_h2d_time_list
+    get_D2H_time_list = get_d2h_time_list
+
+    @staticmethod
+    def reset() -> None:
+        COPY_TIMES.reset()
+
+
+# ---------------------------------------------------------------------- internals
+class _CallableDict(dict):
+    """ais_bench's ``MultiDeviceSession.summary``: read as a dict, or called."""
+
+    def __call__(self) -> dict:
+        return self
+
+
+class _runtime_errors:
+    """Re-raise the core's errors as ais_bench's: ``RuntimeError`` (message kept)."""
+
+    def __init__(self, message: str | None = None):
+        self.message = message
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, SessionError) and self.message is None:
+            return False
+        if isinstance(error, (AclError, SessionError)):
+            text = error.message if isinstance(error, AclError) else str(error)
+            if self.message is not None:
+                logger.error("%s", text)
+                raise RuntimeError(self.message) from error
+            raise RuntimeError(text) from error
+        return False
+
+
+def _desc(tensor, realsize: int) -> TensorDesc:
+    return TensorDesc(tensor.name, dtype(tensor.data_type), tensor.format, list(tensor.dims),
+                      tensor.size, realsize)
+
+
+def _nbytes(shape, tensor) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count * tensor.itemsize if count >= 0 else tensor.size
+
+
+def _parse_shapes(text: str) -> dict[str, list[int]]:
+    """``"a:1,3,224,224;b:1"`` -> ``{"a": [1, 3, 224, 224], "b": [1]}``."""
+    shapes = {}
+    try:
+        for part in filter(None, str(text).split(";")):
+            name, _, dims = part.rpartition(":")
+            shapes[name] = [int(d) for d in dims.split(",")]
+    except ValueError:
+        raise RuntimeError(f"shape string {text!r} is invalid: expected "
+                           f"'name:d0,d1,...;name2:...'") from None
+    return shapes
+
+
+def _int_option(cfg, option_list, option: str, what: str, allowed) -> int:
+    value = cfg.getint("aipp_op", option) if option in option_list else 0
+    if value not in allowed:
+        logger.error("%s in config file out of range, please check it!", what)
+        raise RuntimeError("wrong aipp config file content!")
+    return value
+
+
+def _check_model_path(path) -> None:
+    if not path:
+        raise RuntimeError("empty model path!")
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path) \
+            or not os.access(path, os.R_OK):
+        raise RuntimeError(f"om path:{path} is illegal. Please check.")
+
+
+def _check_acl_json_path(path) -> None:
+    if not path:
+        return
+    if not os.path.isfile(path) or not str(path).endswith(".json"):
+        raise RuntimeError(f"acl json path:{path} is illegal. Please check.")
+
+
+def _check_device(device_id) -> None:
+    low, high = _DEVICE_RANGE
+    if not isinstance(device_id, int) or isinstance(device_id, bool):
+        raise TypeError(f"device:{device_id} is not a integer!")
+    if not low <= device_id <= high:
+        raise ValueError(f"device:{device_id} is illegal. legal value range is [{low}, {high}]")
+
+
+def _check_loop(loop) -> None:
+    if not isinstance(loop, int) or isinstance(loop, bool) or loop < 1:
+        raise ValueError(f"loop:{loop} is illegal. It must be a positive integer")
