@@ -27,6 +27,7 @@ runtime below propagate as ``openacl.errors.AclError``.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import itertools
 import math
 import threading
@@ -35,6 +36,7 @@ import weakref
 
 import numpy as np
 
+from openacl.constants import DataType
 from openacl.errors import AclError, GeParamInvalid
 from openacl.model import dynamic
 from openacl.model.aipp_dynamic import DynamicAipp, check_for_model, pack
@@ -105,9 +107,9 @@ class ModelSession:
         ``ascend_dynamic_aipp_data``) and outputs.
     exec_times
         Every execution's time in ms, in order (``loop`` entries per inference).
-    timings
-        One dict per inference: ``{"h2d": ms, "compute": ms, "d2h": ms}`` (``compute`` is
-        all ``loop`` executions together).
+    h2d_times, compute_times, d2h_times
+        Per inference, in ms: the copies of all inputs in, the ``loop`` executions, the
+        copies of all outputs out (``timings`` / ``last_timings()`` give them as dicts).
     """
 
     def __init__(self, model_path: str, device_id: int = 0, loop: int = 1,
@@ -133,7 +135,9 @@ class ModelSession:
         self.gears = state.description.gears
         self.ranged = isinstance(state.model.executor, RangedExecutor)
         self.exec_times: list[float] = []
-        self.timings: list[dict] = []
+        self.h2d_times: list[float] = []          # per inference: all inputs' copies
+        self.compute_times: list[float] = []      # per inference: the loop's executions
+        self.d2h_times: list[float] = []          # per inference: all outputs' copies
         self._tensors: weakref.WeakSet = weakref.WeakSet()
 
     def __repr__(self):
@@ -154,30 +158,45 @@ class ModelSession:
         objects with ``.numpy()`` such as torch tensors, or ``DeviceTensor``). Returns a list
         of numpy arrays, or of ``DeviceTensor`` on the device when ``out_array`` is False.
         """
+        # The hot path: a static model fed arrays of its dtypes and shapes costs the
+        # checks below, one copy per input and output, and the executions.
         state = self._state
         if state.model is None:
             raise SessionError("the session was released (free_resource / close): create a "
                                "new one")
         arrays = [feed if feed.__class__ is np.ndarray and feed.flags.c_contiguous
                   else _as_array(feed) for feed in feeds]
-        ioset, real_batch = self._select(arrays, mode, custom_sizes)
-        context = state.context
-        if RUNTIME.thread.context is not context:
-            RUNTIME.set_current_context(context)
-        copy = state.backend.copy
+        ioset = state.static_set
+        real_batch = None
+        if mode == "static" and ioset is not None and len(arrays) == ioset.count:
+            for array, shape, dtype in zip(arrays, ioset.input_shapes, ioset.input_dtypes):
+                if array.shape != shape or array.dtype != dtype:
+                    _check_arrays(arrays, self.inputs, ioset.input_shapes)
+                    break
+        else:
+            ioset, real_batch = self._select(arrays, mode, custom_sizes)
+        if RUNTIME.thread.context is not state.context:
+            RUNTIME.set_current_context(state.context)
         h2d = COPY_TIMES.h2d
         start = mark = _perf()
-        for address, array in zip(ioset.input_addresses, arrays):
+        views = ioset.input_views
+        for index, array in enumerate(arrays):
             if array.__class__ is DeviceTensor:
-                array.copy_to(address)
+                array.copy_to(ioset.input_addresses[index])
+            elif views is not None:
+                view = views[index]
+                if array.shape != view.shape:
+                    view = view.reshape(-1)[:array.size]    # flat, or a dynamic-AIPP image
+                    array = array.reshape(-1)
+                view[...] = array
             else:
-                copy(address, array.ctypes.data, array.nbytes)
+                state.backend.copy(ioset.input_addresses[index], array.ctypes.data,
+                                   array.nbytes)
             now = _perf()
             h2d.append((now - mark) * 1000.0)
             mark = now
         started = mark
-        h2d_ms = (started - start) * 1000.0
-        execute = state.model.executor.execute
+        execute = state.executor.execute
         inputs, outputs = ioset.inputs, ioset.outputs
         exec_times = self.exec_times
         try:
@@ -188,22 +207,43 @@ class ModelSession:
         except GeParamInvalid as error:
             if ioset.custom_sizes is None:
                 raise
-            raise SessionError(f"{error.message} (each output was given custom_sizes "
+            raise SessionError(f"{error.message} (the outputs were given custom_sizes "
                                f"{ioset.custom_sizes} bytes: pass larger custom_sizes)") from None
         computed = _perf()
-        results = self._outputs(ioset, real_batch, out_array)
+        views = ioset.output_views
+        if out_array and views is not None and real_batch is None:
+            d2h = COPY_TIMES.d2h
+            results = []
+            mark = computed
+            for view in views:
+                results.append(view.copy())
+                now = _perf()
+                d2h.append((now - mark) * 1000.0)
+                mark = now
+        else:
+            results = self._outputs(ioset, real_batch, out_array)
         done = _perf()
-        self.timings.append({"h2d": h2d_ms, "compute": (computed - started) * 1000.0,
-                             "d2h": (done - computed) * 1000.0})
+        self.h2d_times.append((started - start) * 1000.0)
+        self.compute_times.append((computed - started) * 1000.0)
+        self.d2h_times.append((done - computed) * 1000.0)
         return results
+
+    @property
+    def timings(self) -> list[dict]:
+        """One ``{"h2d": ms, "compute": ms, "d2h": ms}`` per inference, in order."""
+        return [{"h2d": h, "compute": c, "d2h": d}
+                for h, c, d in zip(self.h2d_times, self.compute_times, self.d2h_times)]
 
     def last_timings(self) -> dict | None:
         """``{"h2d": ms, "compute": ms, "d2h": ms}`` of the last inference (None before)."""
-        return self.timings[-1] if self.timings else None
+        if not self.compute_times:
+            return None
+        return {"h2d": self.h2d_times[-1], "compute": self.compute_times[-1],
+                "d2h": self.d2h_times[-1]}
 
     def reset_times(self) -> None:
-        self.exec_times.clear()
-        self.timings.clear()
+        for times in (self.exec_times, self.h2d_times, self.compute_times, self.d2h_times):
+            times.clear()
 
     def iterate(self, feeds, in_out_list, times: int, mode: str = "static",
                 custom_sizes=_DEFAULT_CUSTOM_SIZE) -> list:
@@ -303,6 +343,8 @@ class ModelSession:
             if mode not in ("static", "dymshape"):
                 raise SessionError(f"not a {mode} model! It is a static model: infer with "
                                    f"mode='static'")
+            if mode == "dymshape":
+                _custom_sizes(custom_sizes, self.outputs, True)      # checked, as ais_bench does
             ioset = state.static_set
             _check_arrays(arrays, self.inputs, ioset.input_shapes)
             return ioset, None
@@ -321,22 +363,31 @@ class ModelSession:
         state = self._state
         copy = state.backend.copy
         d2h = COPY_TIMES.d2h
-        shapes = ioset.output_shapes if not self.ranged else ioset.read_output_shapes()
+        shapes = ioset.output_shapes if ioset.output_shapes is not None \
+            else ioset.read_output_shapes()
+        views = ioset.output_views
         results = []
         for index, (address, shape, dtype) in enumerate(zip(ioset.output_addresses, shapes,
                                                             ioset.output_dtypes)):
             begin = _perf()
-            if out_array:
-                array = np.empty(shape, dtype)
-                if array.nbytes:
-                    copy(array.ctypes.data, address, array.nbytes)
-                d2h.append((_perf() - begin) * 1000.0)
-            else:
+            if not out_array:
                 array = DeviceTensor.copy_of(address, shape, dtype, self.device_id,
                                              state.backend)
                 self._tensors.add(array)
-            if real_batch is not None and index in ioset.batch_axes:
-                array = _cut_batch(array, ioset.batch_axes[index], real_batch)
+            else:
+                axis = ioset.batch_axes.get(index) if real_batch is not None else None
+                if views is not None:
+                    view = views[index]
+                    if axis is not None:
+                        view = _cut_batch(view, axis, real_batch)
+                    array = view.copy()
+                else:
+                    array = np.empty(shape, dtype)
+                    if array.nbytes:
+                        copy(array.ctypes.data, address, array.nbytes)
+                    if axis is not None:
+                        array = _cut_batch(array, axis, real_batch).copy()
+                d2h.append((_perf() - begin) * 1000.0)
             results.append(array)
         return results
 
@@ -523,6 +574,10 @@ class _IOSet:
         self.batch_axes: dict[int, int] = {}      # output index -> its batch axis
         self.custom_sizes = None                  # shape-range outputs: the bytes given
         self.input_descs: list[TensorDesc] = []   # shape-range inputs: their shapes
+        self.count = len(input_addresses)
+        self.input_dtypes: list = []
+        self.input_views = None                   # numpy views of the blocks (cpu backend)
+        self.output_views = None
 
     def read_output_shapes(self) -> list[tuple]:
         descs = self.outputs.tensor_descs
@@ -537,6 +592,7 @@ class _State:
             raise SessionError(f"device:{device_id} is not a integer!")
         self.device_id = device_id
         self.model = None
+        self.executor = None
         self.description = None
         self.allocations: list = []
         self.datasets: list[Dataset] = []
@@ -560,6 +616,7 @@ class _State:
             if previous is not None and not previous.destroyed:
                 RUNTIME.set_current_context(previous)
         description = self.description = self.model.description
+        self.executor = self.model.executor
         self.data_blocks = {}
         for index, tensor in enumerate(description.inputs):
             if index == description.dynamic_index:
@@ -618,7 +675,17 @@ class _State:
             output_shapes = list(gears.output_shapes[gear])
         ioset = _IOSet(inputs, outputs, input_shapes, output_shapes, input_addresses,
                        [b.address for b in self.output_blocks],
-                       [t.dtype for t in description.outputs])
+                       [_numpy_dtype(t) for t in description.outputs])
+        ioset.input_dtypes = [_numpy_dtype(t) for t in description.data_inputs]
+        if self.backend.name == "cpu":
+            # Device memory is host memory on this backend: numpy views copy in and out
+            # with one call each (other backends copy through backend.copy).
+            ioset.input_views = [_view(a, shape, dtype) for a, shape, dtype in
+                                 zip(input_addresses, _bound_shapes(description, input_shapes),
+                                     ioset.input_dtypes)]
+            ioset.output_views = [_view(a, shape, dtype) for a, shape, dtype in
+                                  zip(ioset.output_addresses, output_shapes,
+                                      ioset.output_dtypes)]
         if gear is not None:
             model = self.model
             if gears.kind == "batch":
@@ -667,7 +734,7 @@ class _State:
             ioset = self.range_set = _IOSet(inputs, outputs, None, None,
                                             [0] * len(inputs_info),
                                             [0] * len(description.outputs),
-                                            [t.dtype for t in description.outputs])
+                                            [_numpy_dtype(t) for t in description.outputs])
             ioset.input_descs = [inputs.tensor_descs[i] for i in range(len(inputs_info))]
             ioset.blocks = [None] * len(inputs_info)
             ioset.out_blocks = [None] * len(description.outputs)
@@ -696,6 +763,8 @@ class _State:
 
     def close(self) -> None:
         model, self.model = self.model, None
+        self.static_set = self.range_set = None
+        self.gear_sets = {}
         try:
             if model is not None and MODELS.by_id.get(model.model_id) is model:
                 self._unload(model)
@@ -733,6 +802,27 @@ def _free_allocation(allocation) -> None:
             pass
 
 
+def _numpy_dtype(tensor: TensorInfo) -> np.dtype:
+    """The numpy dtype of a tensor's buffer (raw uint16 for bfloat16, which numpy lacks)."""
+    return np.dtype(np.uint16) if tensor.data_type == DataType.ACL_BF16 else tensor.dtype
+
+
+def _view(address: int, shape, dtype) -> np.ndarray:
+    """A numpy array over ``shape`` elements at a host-addressable device ``address``."""
+    count = math.prod(shape)
+    raw = (ctypes.c_char * max(count * dtype.itemsize, 1)).from_address(address)
+    return np.frombuffer(raw, dtype, count=count).reshape(shape)
+
+
+def _bound_shapes(description: ModelDescription, shapes) -> list[tuple]:
+    """The shape each data input's block holds: an AIPP input's is its raw image's."""
+    result = []
+    for tensor, shape in zip(description.data_inputs, shapes):
+        result.append(tuple(tensor.engine_shape(shape)) if tensor.aipp is not None
+                      else tuple(shape))
+    return result
+
+
 def _backend_of_address(address: int):
     for device in RUNTIME.devices:
         if device.arena.base <= address < device.arena.end:
@@ -764,30 +854,34 @@ def _describe(tensor: TensorInfo, shape) -> str:
     count = 1
     for d in shape:
         count *= d
-    return (f"dtype {np.dtype(tensor.dtype).name}, shape {tuple(shape)} "
+    return (f"dtype {_numpy_dtype(tensor).name}, shape {tuple(shape)} "
             f"({count * tensor.itemsize} bytes)")
 
 
 def _check_dtype(array, tensor: TensorInfo, index: int) -> None:
-    if array.dtype != tensor.dtype:
+    if array.dtype != _numpy_dtype(tensor):
         raise SessionError(f"input {index} ({tensor.name!r}) has dtype {array.dtype.name}; the "
-                           f"model takes {np.dtype(tensor.dtype).name} (dims {tensor.dims})")
+                           f"model takes {_numpy_dtype(tensor).name} (dims {tensor.dims})")
 
 
 def _check_arrays(arrays, tensors, shapes) -> None:
-    """Each array must have its input's dtype and shape (or its element count: a flat array
-    of the right size is accepted, as ais_bench compares sizes)."""
+    """Each array must have its input's dtype and shape, or its element count (a flat array
+    of the right size is accepted, as ais_bench compares sizes). An AIPP input takes its raw
+    image bytes (at most ``max_src_image_size`` of them for dynamic AIPP)."""
     for index, (array, tensor, shape) in enumerate(zip(arrays, tensors, shapes)):
-        if array.shape == shape and array.dtype == tensor.dtype:
+        if array.shape == shape and array.dtype == _numpy_dtype(tensor):
             continue
-        if tensor.aipp is not None:
-            expected = tensor.engine_shape(tensor.aipp.model_dims) if tensor.aipp.dynamic \
-                else shape
-            shape = tuple(expected)
-            if array.shape == shape and array.dtype == tensor.dtype:
-                continue
         _check_dtype(array, tensor, index)
-        if math.prod(array.shape) != math.prod(shape):
+        count = math.prod(array.shape)
+        if tensor.aipp is not None:
+            need = tensor.size if not tensor.aipp.dynamic else None
+            if need is None and 0 < count <= tensor.size or count == need:
+                continue
+            raise SessionError(f"input {index} ({tensor.name!r}) holds {count} bytes; the "
+                               f"model's AIPP input takes "
+                               f"{'at most ' if need is None else ''}{tensor.size} bytes of "
+                               f"raw uint8 image (dims {tensor.dims})")
+        if count != math.prod(shape):
             raise SessionError(f"input {index} ({tensor.name!r}) has shape {array.shape} "
                                f"({array.nbytes} bytes); the model takes "
                                f"{_describe(tensor, shape)}")
@@ -871,11 +965,10 @@ def _batch_axes(gears, gear) -> dict[int, int]:
 
 
 def _cut_batch(array, axis: int, batch: int):
-    if array.__class__ is DeviceTensor:
-        return array                            # device tensors keep the gear's batch
+    """The first ``batch`` entries of ``array`` along ``axis`` (a view)."""
     index = [slice(None)] * array.ndim
     index[axis] = slice(0, batch)
-    return np.ascontiguousarray(array[tuple(index)])
+    return array[tuple(index)]
 
 
 def _custom_sizes(custom_sizes, outputs, dymshape: bool) -> list[int]:

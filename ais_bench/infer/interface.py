@@ -89,8 +89,8 @@ class Summary:
 
     def __init__(self, session: ModelSession):
         self.exec_time_list = session.exec_times
-        self.h2d_time_list = [t["h2d"] for t in session.timings]
-        self.d2h_time_list = [t["d2h"] for t in session.timings]
+        self.h2d_time_list = session.h2d_times
+        self.d2h_time_list = session.d2h_times
 
 
 class InferSession:
