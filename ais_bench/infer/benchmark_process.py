@@ -80,17 +80,22 @@ class Record:
     wall_ms: float = 0.0
 
 
-def run_single(args, index: int = 0, devices: list | None = None, barrier=None) -> dict:
-    """Run on ``args.device``: warm up, infer every batch, report. Return the result."""
+def run_single(args, index: int = 0, devices: list | None = None, barrier=None,
+               print_lock=None) -> dict:
+    """Run on ``args.device``: warm up, infer every batch, report. Return the result.
+
+    ``barrier`` (several devices) makes the timed runs start together; ``print_lock``
+    keeps each device's summary lines together.
+    """
     prefix = _output_prefix(args, index, devices)
     session = _open_session(args)
     sessions = [session]
     try:
         if args.pipeline:
             sessions += [_open_session(args) for _ in range(args.threads - 1)]
-        plan = _plan(session, args, index, devices)
         for sess in sessions:
-            _set_aipp(sess, args, plan.batchsize)
+            _set_aipp(sess, args)
+        plan = _plan(session, args, index, devices)
         if args.debug:
             _print_model(session)
         feeds = _feeds(plan, plan.batches[0])
@@ -113,7 +118,10 @@ def run_single(args, index: int = 0, devices: list | None = None, barrier=None) 
         record.wall_ms = (end - start) * 1000.0
         _collect_session_times(sessions, record)
         infodict = summarize(record, args, plan.batchsize)
-        print_summary(infodict, args.display_all_summary)
+        with print_lock or contextlib.nullcontext():
+            print_summary(infodict, args.display_all_summary)
+            for handler in log.handlers:
+                handler.flush()
         if prefix is not None:
             io_utils.write_summary(prefix, infodict)
         return {"index": index, "device": args.device, "throughput": infodict["throughput"],
@@ -140,11 +148,14 @@ class _Plan:
 
 def _plan(session, args, index, devices) -> _Plan:
     descs = _inputs(session)
-    specs = resolve_specs(descs, args)
+    aipp = {}
+    if args.aipp_config is not None:
+        aipp = {i: _aipp_image_bytes(args.aipp_config) for i in _dynamic_aipp_inputs(session)}
+    specs = resolve_specs(descs, args, aipp)
     mode = _mode(args)
     batchsize = args.batchsize
     if batchsize is None:
-        batchsize = _batchsize(specs, descs, args)
+        batchsize = _batchsize(descs, args)
         log.info(f"try get model batchsize:{batchsize}")
     if args.input is None:
         rng = np.random.default_rng()
@@ -164,8 +175,12 @@ def _plan(session, args, index, devices) -> _Plan:
     return _Plan(specs, batches, per_batch, mode, batchsize, None)
 
 
-def resolve_specs(descs, args) -> list[InputSpec]:
-    """Each model input's dtype and the shape this run feeds it (from the flags)."""
+def resolve_specs(descs, args, aipp: dict | None = None) -> list[InputSpec]:
+    """Each model input's dtype and the shape this run feeds it (from the flags).
+
+    ``aipp`` maps the index of each dynamic-AIPP input to the bytes of one source image
+    (from ``--aipp_config``): such an input takes the raw images of the batch, flat.
+    """
     names = [desc["name"] for desc in descs]
     given = None
     if args.dym_dims is not None or args.dym_shape is not None:
@@ -174,6 +189,10 @@ def resolve_specs(descs, args) -> list[InputSpec]:
     specs = []
     for i, desc in enumerate(descs):
         shape = list(desc["shape"])
+        if aipp and i in aipp:
+            batch = args.dym_batch or (shape[0] if shape and shape[0] > 0 else 1)
+            specs.append(InputSpec(desc["name"], np.dtype(np.uint8), (batch * aipp[i],)))
+            continue
         if args.auto_set_dymshape_mode or args.auto_set_dymdims_mode:
             spec_shape = None
         elif given is not None and desc["name"] in given:
@@ -224,12 +243,20 @@ def _mode(args) -> str:
     return "static"
 
 
-def _batchsize(specs, descs, args):
-    """ais_bench's guess: the first dimension of input 0 as this run feeds it."""
+def _batchsize(descs, args):
+    """ais_bench's guess: input 0's first dimension, as the dynamic flags set it."""
     if args.auto_set_dymshape_mode or args.auto_set_dymdims_mode:
         return 1            # replaced by the mean of the batches actually fed
-    shape = specs[0].shape or descs[0]["shape"]
-    return int(shape[0]) if len(shape) else 1
+    shape = descs[0]["shape"]
+    batch = shape[0] if shape else 1
+    if args.dym_batch:
+        batch = args.dym_batch
+    elif args.dym_dims is not None or args.dym_shape is not None:
+        names = [desc["name"] for desc in descs]
+        given = parse_shape_list(args.dym_dims or args.dym_shape, names, "--dymShape")
+        if descs[0]["name"] in given and given[descs[0]["name"]]:
+            batch = given[descs[0]["name"]][0]
+    return int(batch)
 
 
 def _dynamic_hint(args) -> str:
@@ -524,8 +551,10 @@ def multidevice_run(args) -> int:
     log.info(f"multidevice:{devices} run begin")
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(devices))
+    print_lock = context.Lock()
     results = context.Queue()
-    workers = [context.Process(target=_device_worker, args=(args, i, devices, barrier, results),
+    workers = [context.Process(target=_device_worker,
+                               args=(args, i, devices, barrier, print_lock, results),
                                name=f"ais_bench-device{device}")
                for i, device in enumerate(devices)]
     for worker in workers:
@@ -560,13 +589,13 @@ def multidevice_run(args) -> int:
     return 0
 
 
-def _device_worker(args, index, devices, barrier, results) -> None:
+def _device_worker(args, index, devices, barrier, print_lock, results) -> None:
     """A device's process: run, and put the result (or the error's one line) on the queue."""
     with _logging(args.debug):
         log.info(f"subprocess_{index} main run")
         args.device = devices[index]
         try:
-            results.put(run_single(args, index, devices, barrier))
+            results.put(run_single(args, index, devices, barrier, print_lock))
         except BaseException as error:      # noqa: BLE001 - reported by the parent
             barrier.abort()
             message, _ = describe_error(error, args.debug)
@@ -585,8 +614,8 @@ def dymshape_range_run(args) -> int:
             outcome = run_single(run_args)
             results.append({"dymshape": shape, "result": "OK",
                             "throughput": outcome["throughput"]})
-        except AisBenchError as error:
-            log.error(f"dymshape:{shape} failed: {error}")
+        except Exception as error:          # noqa: BLE001 - ais_bench counts it as Failed
+            log.error(f"dymshape:{shape} failed: {describe_error(error)[0]}")
             results.append({"dymshape": shape, "result": "Failed", "throughput": 0})
         log.info(f"dymshape:{shape} end run result:{results[-1]['result']}")
     succeeded = [r["throughput"] for r in results if r["result"] == "OK"]
@@ -659,7 +688,9 @@ def describe_error(error: BaseException, debug: bool = False) -> tuple[str, int]
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     if isinstance(error, AisBenchError):
         return str(error), error.code
-    if isinstance(error, (RuntimeError, ValueError, TypeError, OSError, MemoryError)):
+    if isinstance(error, (RuntimeError, ValueError)) and str(error):
+        return str(error).replace("\n", " "), 1      # InferSession's (ais_bench's) messages
+    if isinstance(error, (TypeError, OSError, MemoryError)):
         text = str(error) or type(error).__name__
         return f"{type(error).__name__}: {text}".replace("\n", " "), 1
     return (f"unexpected {type(error).__name__}: {error} (a bug in openacl's ais_bench; "
@@ -773,7 +804,7 @@ def _open_session(args):
     return session
 
 
-def _set_aipp(session, args, batchsize) -> None:
+def _set_aipp(session, args) -> None:
     """ais_bench's rule: a dynamic-AIPP model needs --aipp_config; others ignore it."""
     if args.dym_shape is not None or args.auto_set_dymshape_mode:
         exists = 0
@@ -783,11 +814,41 @@ def _set_aipp(session, args, batchsize) -> None:
         raise AisBenchError("can't find aipp config file for model with dym aipp input, please "
                             "check it! (give --aipp_config)")
     if exists:
-        batch = session.get_max_dym_batchsize() if args.dym_batch else batchsize
+        if args.dym_batch:
+            batch = session.get_max_dym_batchsize()
+        else:
+            shape = session.get_inputs()[0].shape
+            batch = args.batchsize or (shape[0] if shape and shape[0] > 0 else 1)
         session.load_aipp_config_file(args.aipp_config, batch)
     elif args.aipp_config is not None:
         log.info(f"the model has no dynamic AIPP input: --aipp_config {args.aipp_config} is "
                  f"not used")
+
+
+def _dynamic_aipp_inputs(session) -> list[int]:
+    """Indices of the inputs behind dynamic AIPP (they take raw images)."""
+    infos = getattr(getattr(session, "session", None), "inputs", [])
+    return [i for i, info in enumerate(infos)
+            if getattr(getattr(info, "aipp", None), "dynamic", False)]
+
+
+def _aipp_image_bytes(path: str) -> int:
+    """Bytes of one source image of an ``--aipp_config``: format and source size."""
+    from configparser import ConfigParser, Error
+
+    per_pixel = {"YUV420SP_U8": 1.5, "XRGB8888_U8": 4, "RGB888_U8": 3, "YUV400_U8": 1}
+    config = ConfigParser()
+    try:
+        config.read(path, "UTF-8")
+        fmt = config.get("aipp_op", "input_format")
+        width = config.getint("aipp_op", "src_image_size_w")
+        height = config.getint("aipp_op", "src_image_size_h")
+    except (Error, ValueError) as error:
+        raise AisBenchError(f"--aipp_config {path}: {error}".replace("\n", " ")) from None
+    if fmt not in per_pixel:
+        raise AisBenchError(f"--aipp_config {path}: input_format {fmt} is not one of "
+                            f"{', '.join(per_pixel)}")
+    return int(width * height * per_pixel[fmt])
 
 
 def _inputs(session) -> list[dict]:
