@@ -175,8 +175,7 @@ class ModelSession:
                     break
         else:
             ioset, real_batch = self._select(arrays, mode, custom_sizes)
-        if RUNTIME.thread.context is not state.context:
-            RUNTIME.set_current_context(state.context)
+        # Nothing below needs a current context: the thread's own stays as it is.
         h2d = COPY_TIMES.h2d
         start = mark = _perf()
         views = ioset.input_views
@@ -538,11 +537,16 @@ class _Lease:
         self.owned = False
 
     def acquire(self, device_id: int, config_path: str | None) -> None:
+        """Initialize the runtime if nobody has; hold a reference on the device (its default
+        context is the session's). The thread's current context is left as it was."""
         with self.lock:
             if not RUNTIME.initialized:
                 RUNTIME.init(config_path)
                 self.owned = True
+            previous = RUNTIME.thread.context
             RUNTIME.set_device(device_id)
+            if previous is not None and not previous.destroyed:
+                RUNTIME.set_current_context(previous)
 
     @staticmethod
     def release(device_id: int) -> None:
@@ -782,7 +786,8 @@ class _State:
                 _LEASE.release(self.device_id)
 
 
-    def _unload(self, model) -> None:
+    @staticmethod
+    def _unload(model) -> None:
         """Unload in the model's context (this may run on any thread: restore its own)."""
         previous = RUNTIME.thread.context
         RUNTIME.set_current_context(model.context)

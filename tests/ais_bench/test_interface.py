@@ -17,6 +17,7 @@ from ais_bench.infer.interface import InferSession, MemorySummary, MultiDeviceSe
 from openacl.atc import convert
 from openacl.runtime import RUNTIME
 from tests.model import gear_models
+from tests.model.aipp_reference import aipp_reference, random_image
 
 
 def _atc(folder, model, name, *flags):
@@ -403,3 +404,67 @@ def test_device_memory_is_allocated_once(models, open_session):
         session.infer(feeds)
     assert len(RUNTIME.memory.live()) == live
     assert os.path.exists(models["static"][0])
+
+
+# ---------------------------------------------------------------------- AIPP
+def _identity(folder, name, dims):
+    graph = helper.make_graph([helper.make_node("Identity", ["data"], ["out"])], name,
+                              [helper.make_tensor_value_info("data", T.FLOAT, dims)],
+                              [helper.make_tensor_value_info("out", T.FLOAT, dims)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+def test_dynamic_aipp_from_an_ais_bench_config_file(tmp_path, open_session):
+    (tmp_path / "aipp.cfg").write_text(
+        "aipp_op { aipp_mode: dynamic max_src_image_size: 1000 }\n")
+    path, _ = _atc(tmp_path, _identity(tmp_path, "id", [1, 3, 6, 8]), "dyn",
+                   f"--insert_op_conf={tmp_path / 'aipp.cfg'}")
+    (tmp_path / "ais.config").write_text(
+        "[aipp_op]\ninput_format = YUV420SP_U8\nsrc_image_size_w = 14\nsrc_image_size_h = 10\n"
+        "csc_switch = 1\nmatrix_r0c0 = 256\nmatrix_r0c1 = 0\nmatrix_r0c2 = 359\n"
+        "matrix_r1c0 = 256\nmatrix_r1c1 = -88\nmatrix_r1c2 = -183\nmatrix_r2c0 = 256\n"
+        "matrix_r2c1 = 454\nmatrix_r2c2 = 0\ninput_bias_0 = 0\ninput_bias_1 = 128\n"
+        "input_bias_2 = 128\ncrop = 1\nload_start_pos_w = 2\nload_start_pos_h = 4\n"
+        "crop_size_w = 8\ncrop_size_h = 6\nmean_chn_0 = 10\nmean_chn_1 = 20\nmean_chn_2 = 30\n"
+        "min_chn_0 = 0.5\nvar_reci_chn_0 = 0.5\nvar_reci_chn_1 = 0.25\nvar_reci_chn_2 = 2.0\n")
+    session = open_session(0, path)
+    assert session.get_dym_aipp_input_exist() == 1
+    with pytest.raises(RuntimeError, match="holds no AIPP parameters"):
+        session.infer([np.zeros(14 * 10 * 3 // 2, np.uint8)])
+    assert session.load_aipp_config_file(str(tmp_path / "ais.config"), 1) == 0
+    image = random_image("YUV420SP_U8", 14, 10, 3)
+    (out,) = session.infer([np.frombuffer(image, np.uint8)])
+    cfg = {"input_format": "YUV420SP_U8", "src_image_size_w": 14, "src_image_size_h": 10,
+           "csc_switch": True, "matrix": [256, 0, 359, 256, -88, -183, 256, 454, 0],
+           "input_bias": [0, 128, 128], "crop": True, "load_start_pos_w": 2,
+           "load_start_pos_h": 4, "crop_size_w": 8, "crop_size_h": 6,
+           "mean_chn": [10, 20, 30, 0], "min_chn": [0.5, 0, 0, 0],
+           "var_reci_chn": [0.5, 0.25, 2.0, 1.0]}
+    np.testing.assert_array_equal(out[0], aipp_reference(image, cfg, 6, 8, 3))
+    (tmp_path / "bad.config").write_text("[aipp_op]\ninput_format = NV12\n"
+                                         "src_image_size_w = 14\nsrc_image_size_h = 10\n")
+    with pytest.raises(RuntimeError, match="wrong aipp config file content!"):
+        session.load_aipp_config_file(str(tmp_path / "bad.config"), 1)
+
+
+def test_static_aipp_takes_the_raw_image(tmp_path, open_session):
+    (tmp_path / "aipp.cfg").write_text(
+        "aipp_op {\n aipp_mode : static\n input_format : RGB888_U8\n src_image_size_w : 8\n"
+        " src_image_size_h : 6\n mean_chn_0 : 10\n}\n")
+    path, _ = _atc(tmp_path, _identity(tmp_path, "id", [1, 3, 6, 8]), "static_aipp",
+                   f"--insert_op_conf={tmp_path / 'aipp.cfg'}")
+    session = open_session(0, path)
+    (desc,) = session.get_inputs()
+    assert (desc.shape, desc.datatype.name, desc.size) == ([1, 6, 8, 3], "uint8", 144)
+    image = random_image("RGB888_U8", 8, 6, 4)
+    cfg = {"input_format": "RGB888_U8", "src_image_size_w": 8, "src_image_size_h": 6,
+           "mean_chn": [10, 0, 0, 0]}
+    want = aipp_reference(image, cfg, 6, 8, 3)
+    for feed in (np.frombuffer(image, np.uint8).reshape(1, 6, 8, 3),
+                 np.frombuffer(image, np.uint8)):
+        (out,) = session.infer([feed])
+        np.testing.assert_array_equal(out[0], want)
+    with pytest.raises(RuntimeError, match=r"holds 143 bytes; the model's AIPP input takes 144"):
+        session.infer([np.zeros(143, np.uint8)])
