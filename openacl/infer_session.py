@@ -295,6 +295,10 @@ class ModelSession:
             transfers.write_runtime(allocation.address, data, "ascend_dynamic_aipp_data",
                                     state.backend)
 
+    def make_current(self) -> None:
+        """Make the session's context (its device's default context) the calling thread's."""
+        RUNTIME.set_current_context(self._state.context)
+
     # ------------------------------------------------------------------ tensors
     def device_tensor(self, array) -> "DeviceTensor":
         """A copy of ``array`` in this session's device memory (freed with the session)."""

@@ -130,6 +130,8 @@ class InferSession:
         self._mode = "static"                 # what set_staticbatch / set_dynamic_* chose
         self._custom_sizes = 100000
         self._aipp = None                     # the dynamic AIPP parameter set being built
+        self._inner = None                    # first_inner_run / inner_run: device outputs
+        self._inner_args = None
         self._aipp_batch = 0
         self._realsizes = [t.size for t in self.session.inputs]
         self._realsize_gear = None
@@ -163,11 +165,14 @@ class InferSession:
         ``custom_sizes``: bytes for each output (an int) or per output (a list), for
         ``'dymshape'``.
         """
-        if not isinstance(out_array, bool):
+        if out_array is not True and out_array is not False:
             raise TypeError(f"out_array:{out_array} is not a bool!")
-        with _runtime_errors():
+        try:
             outputs = self.session.run(feeds, mode, custom_sizes, out_array)
-        self._note_realsizes()
+        except AclError as error:
+            raise RuntimeError(error.message) from error
+        if self.session.gears is not None:
+            self._note_realsizes()
         return outputs
 
     def infer_pipeline(self, feeds_list, mode: str = "static", custom_sizes=100000):
@@ -206,7 +211,36 @@ class InferSession:
         self._note_realsizes()
         return outputs
 
+    def first_inner_run(self, feeds, mode: str = "static", custom_sizes=100000) -> None:
+        """Infer once and keep the outputs on the device for ``inner_run``."""
+        self._drop_inner()
+        with _runtime_errors():
+            self._inner = self.session.run(feeds, mode, custom_sizes, out_array=False)
+        self._inner_args = (list(feeds), mode, custom_sizes)
+        self._note_realsizes()
+
+    def inner_run(self, in_out_list, get_outputs: bool = False, mem_copy: bool = True):
+        """Infer again, input ``i`` taking output ``in_out_list[i]`` of the previous run
+        (``-1``: the data ``first_inner_run`` gave it). Returns the outputs as device
+        tensors when ``get_outputs``, else None."""
+        if self._inner is None:
+            raise RuntimeError("call first_inner_run first")
+        feeds, mode, custom_sizes = self._inner_args
+        if len(in_out_list) != len(feeds):
+            raise RuntimeError("inputs' amount and length of in_out_list not matched!")
+        arrays = [feeds[i] if source < 0 else self._inner[source]
+                  for i, source in enumerate(in_out_list)]
+        with _runtime_errors():
+            outputs = self.session.run(arrays, mode, custom_sizes, out_array=False)
+        self._drop_inner()
+        self._inner = outputs
+        return outputs if get_outputs else None
+
     # ------------------------------------------------------------------ modes
+    def set_context(self) -> None:
+        """Make this session's context the calling thread's current context."""
+        self.session.make_current()
+
     def set_loop_count(self, loop: int) -> None:
         _check_loop(loop)
         self.loop = self.session.loop = loop
@@ -273,6 +307,22 @@ class InferSession:
     # ------------------------------------------------------------------ tensors
     def create_tensor_from_arrays_to_device(self, arrays):
         return self.session.device_tensor(arrays)
+
+    def create_tensor_from_fileslist(self, desc: TensorDesc, files) -> Tensor:
+        """A device tensor of ``desc``'s shape and dtype filled with the files' bytes, one
+        after the other (ais_bench pads the rest with zeros)."""
+        shape = [max(d, 1) for d in desc.shape]
+        array = np.zeros(shape, _numpy_of(desc.datatype))
+        flat = array.reshape(-1).view(np.uint8)
+        offset = 0
+        for path in files:
+            data = np.fromfile(path, np.uint8)
+            if offset + data.size > flat.size:
+                raise RuntimeError(f"file {path} ({data.size} bytes) overruns the "
+                                   f"{flat.size} bytes of input {desc.name!r}")
+            flat[offset:offset + data.size] = data
+            offset += data.size
+        return self.session.device_tensor(array)
 
     @staticmethod
     def convert_tensors_to_host(tensors) -> None:
@@ -409,6 +459,7 @@ class InferSession:
     # ------------------------------------------------------------------ release
     def free_resource(self) -> None:
         """Release this session's model and device memory (the runtime stays up)."""
+        self._inner = None
         self.session.close()
 
     @staticmethod
@@ -417,6 +468,11 @@ class InferSession:
         finalize_sessions()
 
     # ------------------------------------------------------------------ internals
+    def _drop_inner(self) -> None:
+        for tensor in self._inner or ():
+            tensor.free()
+        self._inner = None
+
     def _check_gear(self, kind: str, mode: str, gear: tuple) -> None:
         gears = self.session.gears
         if gears is None or gears.kind != kind:
@@ -586,6 +642,11 @@ class _runtime_errors:
 def _desc(tensor, realsize: int) -> TensorDesc:
     return TensorDesc(tensor.name, dtype(tensor.data_type), tensor.format, list(tensor.dims),
                       tensor.size, realsize)
+
+
+def _numpy_of(datatype: dtype) -> np.dtype:
+    return np.dtype(np.float64 if datatype is dtype.double64 else
+                    np.bool_ if datatype is dtype.bool else datatype.name)
 
 
 def _nbytes(shape, tensor) -> int:

@@ -468,3 +468,27 @@ def test_static_aipp_takes_the_raw_image(tmp_path, open_session):
         np.testing.assert_array_equal(out[0], want)
     with pytest.raises(RuntimeError, match=r"holds 143 bytes; the model's AIPP input takes 144"):
         session.infer([np.zeros(143, np.uint8)])
+
+
+def test_first_inner_run_then_inner_runs(models, open_session):
+    path, _ = models["loop"]
+    session = open_session(0, path)
+    h = np.zeros((1, 4), np.float32)
+    session.first_inner_run([h])
+    assert session.inner_run([0]) is None
+    (out,) = session.inner_run([0], get_outputs=True)
+    np.testing.assert_array_equal(np.array(out.to_host()), np.full((1, 4), 1.75, np.float32))
+    session.set_context()
+    assert RUNTIME.thread.context is RUNTIME.device(0).default_context
+
+
+def test_tensor_from_files(models, open_session, tmp_path):
+    path, source = models["static"]
+    session = open_session(0, path)
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    x[:1].tofile(tmp_path / "a.bin")
+    x[1:].tofile(tmp_path / "b.bin")
+    desc = session.get_inputs()[0]
+    tensor = session.create_tensor_from_fileslist(desc, [tmp_path / "a.bin", tmp_path / "b.bin"])
+    k = np.arange(3, dtype=np.int64)
+    _assert_equal(session.infer([tensor, k]), _reference(source, [x, k]))
