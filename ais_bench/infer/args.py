@@ -83,12 +83,12 @@ def device_list(value) -> list[int]:
     return devices
 
 
-def _checked(pattern: re.Pattern, what: str):
+def _checked(pattern: re.Pattern, what: str, kind: str = "string"):
     def check(value):
         if not value:
             return None
         if pattern.search(str(value)):
-            raise argparse.ArgumentTypeError(f'{what} "{value}" is not a legal string')
+            raise argparse.ArgumentTypeError(f'{what} "{value}" is not a legal {kind}')
         return str(value)
     check.__name__ = what
     return check
@@ -96,7 +96,7 @@ def _checked(pattern: re.Pattern, what: str):
 
 dym_string = _checked(_DYM_STRING, "dym string")
 dym_range_string = _checked(_DYM_RANGE_STRING, "dym range string")
-number_list = _checked(_NUMBER_LIST, "number_list")
+number_list = _checked(_NUMBER_LIST, "number_list", "list")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -748,6 +748,7 @@ def _check_paths(args) -> None:
             raise AisBenchError(f"--acl_json_path {args.acl_json_path} does not exist")
         if not args.acl_json_path.endswith(".json"):
             raise AisBenchError(f"acl_json_path:{args.acl_json_path} is not a .json file")
+        _warn_acl_json(args.acl_json_path)
     if args.aipp_config is not None:
         if not args.aipp_config.endswith(".config"):
             raise AisBenchError(f"--aipp_config {args.aipp_config} is not a .config file")
@@ -756,6 +757,26 @@ def _check_paths(args) -> None:
     if args.output is not None and os.path.exists(args.output) and not os.path.isdir(
             args.output):
         raise AisBenchError(f"--output {args.output} exists and is not a folder")
+
+
+def _warn_acl_json(path: str) -> None:
+    """ais_bench turns profiling on from acl.json; openacl accepts the file, collects nothing."""
+    import json
+
+    try:
+        with open(path) as file:
+            config = json.load(file)
+    except (OSError, ValueError):
+        return                              # acl.init reports it, with ACL's code
+    if not isinstance(config, dict):
+        return
+    profiler = config.get("profiler")
+    if isinstance(profiler, dict) and profiler.get("switch") == "on":
+        log.warning(f"{path} turns profiling on: openacl does not implement profiling, the run "
+                    f"collects no profiling data")
+    if config.get("dump") is not None:
+        log.warning(f"{path} asks for a dump: openacl does not implement dump, the run writes "
+                    f"no dump data")
 
 
 def _output_prefix(args, index, devices) -> str | None:
