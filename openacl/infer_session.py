@@ -625,19 +625,19 @@ class _State:
                 RUNTIME.set_current_context(previous)
         description = self.description = self.model.description
         self.executor = self.model.executor
+        ranged = isinstance(self.executor, RangedExecutor)
         self.data_blocks = {}
         for index, tensor in enumerate(description.inputs):
-            if index == description.dynamic_index:
-                continue
             if index in description.aipp_data:
                 block = self._allocate(tensor.size)
                 self.backend.fill(block.address, 0, tensor.size)
                 self.aipp_blocks[index] = block
-            elif tensor.size:
+            elif index != description.dynamic_index and not ranged:
                 self.data_blocks[index] = self._allocate(tensor.size)
-        self.output_blocks = [self._allocate(t.size) if t.size else None
-                              for t in description.outputs]
-        if description.gears is None and not isinstance(self.model.executor, RangedExecutor):
+        # Shape-range models size their blocks per inference (ranged_set).
+        self.output_blocks = [] if ranged else [self._allocate(t.size)
+                                                for t in description.outputs]
+        if description.gears is None and not ranged:
             self.static_set = self._ioset(None)
 
     def _allocate(self, size: int):

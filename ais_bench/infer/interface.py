@@ -18,10 +18,9 @@ import logging
 import os
 import threading
 import time
-from configparser import ConfigParser
-
 import numpy as np
 
+from ais_bench.infer import dym_aipp_manager
 from openacl.errors import AclError
 from openacl.infer_session import (COPY_TIMES, DeviceTensor, ModelSession, SessionError,
                                    finalize_sessions)
@@ -129,10 +128,9 @@ class InferSession:
             self.session = ModelSession(model_path, device_id, loop, acl_json_path)
         self._mode = "static"                 # what set_staticbatch / set_dynamic_* chose
         self._custom_sizes = 100000
-        self._aipp = None                     # the dynamic AIPP parameter set being built
+        self._aipp = None                     # the dynamic AIPP parameters being built
         self._inner = None                    # first_inner_run / inner_run: device outputs
         self._inner_args = None
-        self._aipp_batch = 0
         self._realsizes = [t.size for t in self.session.inputs]
         self._realsize_gear = None
         self.outputs_names = [t.name for t in self.session.outputs]
@@ -345,99 +343,47 @@ class InferSession:
         """Read ais_bench's ``--aipp_config`` file (an ``[aipp_op]`` section) and set it as
         the dynamic AIPP parameters of every image of the batch."""
         self.check_dym_aipp_input_exist()
-        cfg = ConfigParser()
-        if not cfg.read(config_file, "UTF-8"):
-            raise RuntimeError(f"aipp config file {config_file!r} cannot be read")
-        sections = cfg.sections()
-        if sections.count("aipp_op") != 1:
-            logger.error("nums of section aipp_op in .config file is not supported, please "
-                         "check it!")
-            raise RuntimeError("wrong aipp config file content!")
-        options = cfg.options("aipp_op")
-        if "input_format" not in options:
-            logger.error("can not find input_format in config file, please check it!")
-            raise RuntimeError("wrong aipp config file content!")
-        if "src_image_size_w" not in options or "src_image_size_h" not in options:
-            logger.error("can not find src_image_size in config file, please check it!")
-            raise RuntimeError("wrong aipp config file content!")
-        self._aipp = DynamicAipp(batchsize)
-        self._aipp_batch = batchsize
-        self.aipp_set_input_format(cfg)
-        self.aipp_set_src_image_size(cfg)
-        for setter in (self.aipp_set_rbuv_swap_switch, self.aipp_set_ax_swap_switch,
-                       self.aipp_set_csc_params, self.aipp_set_crop_params,
-                       self.aipp_set_padding_params, self.aipp_set_dtc_pixel_mean,
-                       self.aipp_set_dtc_pixel_min, self.aipp_set_pixel_var_reci):
-            setter(cfg, options)
-        with _runtime_errors("wrong aipp config file content!"):
+        self._aipp = dym_aipp_manager.parameters_from_file(config_file, batchsize)
+        with _runtime_errors(dym_aipp_manager.WRONG_CONFIG):
             self.session.set_dynamic_aipp(self._aipp)
         return 0
 
+    # ais_bench's per-field readers (each checks its field and records it).
     def aipp_set_input_format(self, cfg) -> None:
-        name = cfg.get("aipp_op", "input_format")
-        formats = {"YUV420SP_U8": 1, "XRGB8888_U8": 2, "RGB888_U8": 3, "YUV400_U8": 4}
-        if name not in formats:
-            logger.error("input_format in config file is illegal, please check it!")
-            raise RuntimeError("wrong aipp config file content!")
-        self._aipp_params().set_input_format(formats[name])
+        dym_aipp_manager.input_format(self._aipp_params(), cfg)
 
     def aipp_set_src_image_size(self, cfg) -> None:
-        width = cfg.getint("aipp_op", "src_image_size_w")
-        height = cfg.getint("aipp_op", "src_image_size_h")
-        if not 2 <= width <= 4096 or not 1 <= height <= 4096:
-            logger.error("src_image_size in config file out of range, please check it!")
-            raise RuntimeError("wrong aipp config file content!")
-        self._aipp_params().set_src_image_size(width, height)
+        dym_aipp_manager.src_image_size(self._aipp_params(), cfg)
 
     def aipp_set_rbuv_swap_switch(self, cfg, option_list) -> None:
-        value = _int_option(cfg, option_list, "rbuv_swap_switch", "rbuv_swap_switch", (0, 1))
-        self._aipp_params().set_rbuv_swap(value)
+        dym_aipp_manager.rbuv_swap_switch(self._aipp_params(), cfg, option_list)
 
     def aipp_set_ax_swap_switch(self, cfg, option_list) -> None:
-        value = _int_option(cfg, option_list, "ax_swap_switch", "ax_swap_switch", (0, 1))
-        self._aipp_params().set_ax_swap(value)
+        dym_aipp_manager.ax_swap_switch(self._aipp_params(), cfg, option_list)
 
     def aipp_set_csc_params(self, cfg, option_list) -> None:
-        switch = _int_option(cfg, option_list, "csc_switch", "csc_switch", (0, 1))
-        names = ["matrix_r0c0", "matrix_r0c1", "matrix_r0c2", "matrix_r1c0", "matrix_r1c1",
-                 "matrix_r1c2", "matrix_r2c0", "matrix_r2c1", "matrix_r2c2", "output_bias_0",
-                 "output_bias_1", "output_bias_2", "input_bias_0", "input_bias_1",
-                 "input_bias_2"]
-        values = [cfg.getint("aipp_op", n) if n in option_list else 0 for n in names]
-        if switch and (any(not -32677 <= v <= 32676 for v in values[:9])
-                       or any(not 0 <= v <= 255 for v in values[9:])):
-            logger.error("csc_params in config file out of range, please check it!")
-            raise RuntimeError("wrong aipp config file content!")
-        with _runtime_errors("wrong aipp config file content!"):
-            self._aipp_params().set_csc(switch, values[:9], values[9:12], values[12:])
+        dym_aipp_manager.csc_params(self._aipp_params(), cfg, option_list)
 
     def aipp_set_crop_params(self, cfg, option_list) -> None:
-        switch = _int_option(cfg, option_list, "crop", "crop_switch(crop)", (0, 1))
-        names = ("load_start_pos_w", "load_start_pos_h", "crop_size_w", "crop_size_h")
-        values = [cfg.getint("aipp_op", n) if n in option_list else 0 for n in names]
-        self._per_image("crop_params", lambda aipp, i: aipp.set_crop(switch, *values, i))
+        dym_aipp_manager.crop_params(self._aipp_params(), cfg, option_list)
 
     def aipp_set_padding_params(self, cfg, option_list) -> None:
-        switch = _int_option(cfg, option_list, "padding", "padding_switch", (0, 1))
-        names = ("padding_size_top", "padding_size_bottom", "padding_size_left",
-                 "padding_size_right")
-        values = [cfg.getint("aipp_op", n) if n in option_list else 0 for n in names]
-        self._per_image("padding_params", lambda aipp, i: aipp.set_padding(switch, *values, i))
+        dym_aipp_manager.padding_params(self._aipp_params(), cfg, option_list)
 
     def aipp_set_dtc_pixel_mean(self, cfg, option_list) -> None:
-        values = [cfg.getint("aipp_op", f"mean_chn_{c}") if f"mean_chn_{c}" in option_list
-                  else 0 for c in range(4)]
-        self._per_image("mean_chn_params", lambda aipp, i: aipp.set_mean(values, i))
+        dym_aipp_manager.dtc_pixel_mean(self._aipp_params(), cfg, option_list)
 
     def aipp_set_dtc_pixel_min(self, cfg, option_list) -> None:
-        values = [cfg.getfloat("aipp_op", f"min_chn_{c}") if f"min_chn_{c}" in option_list
-                  else 0.0 for c in range(4)]
-        self._per_image("min_chn_params", lambda aipp, i: aipp.set_min(values, i))
+        dym_aipp_manager.dtc_pixel_min(self._aipp_params(), cfg, option_list)
 
     def aipp_set_pixel_var_reci(self, cfg, option_list) -> None:
-        values = [cfg.getfloat("aipp_op", f"var_reci_chn_{c}")
-                  if f"var_reci_chn_{c}" in option_list else 1.0 for c in range(4)]
-        self._per_image("var_reci_chn_params", lambda aipp, i: aipp.set_var_reci(values, i))
+        dym_aipp_manager.pixel_var_reci(self._aipp_params(), cfg, option_list)
+
+    def set_dym_aipp_info_set(self) -> None:
+        """Write the parameters the ``aipp_set_*`` calls recorded into the model's dynamic
+        AIPP input (``load_aipp_config_file`` does this itself)."""
+        with _runtime_errors(dym_aipp_manager.WRONG_CONFIG):
+            self.session.set_dynamic_aipp(self._aipp_params())
 
     # ------------------------------------------------------------------ summaries
     def summary(self) -> Summary:
@@ -496,18 +442,7 @@ class InferSession:
         if self._aipp is None:
             batch = self.session.inputs[0].dims[0] if self.session.inputs else 1
             self._aipp = DynamicAipp(max(batch, 1))
-            self._aipp_batch = self._aipp.batch
         return self._aipp
-
-    def _per_image(self, what: str, set_one) -> None:
-        aipp = self._aipp_params()
-        try:
-            for index in range(aipp.batch):
-                set_one(aipp, index)
-        except AclError as error:
-            logger.error("%s in config file out of range, please check it! (%s)", what,
-                         error.message)
-            raise RuntimeError("wrong aipp config file content!") from error
 
 
 class MultiDeviceSession:
@@ -667,14 +602,6 @@ def _parse_shapes(text: str) -> dict[str, list[int]]:
         raise RuntimeError(f"shape string {text!r} is invalid: expected "
                            f"'name:d0,d1,...;name2:...'") from None
     return shapes
-
-
-def _int_option(cfg, option_list, option: str, what: str, allowed) -> int:
-    value = cfg.getint("aipp_op", option) if option in option_list else 0
-    if value not in allowed:
-        logger.error("%s in config file out of range, please check it!", what)
-        raise RuntimeError("wrong aipp config file content!")
-    return value
 
 
 def _check_model_path(path) -> None:

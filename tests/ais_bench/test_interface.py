@@ -3,6 +3,7 @@ onnxruntime running the same ONNX."""
 
 import os
 import threading
+from configparser import ConfigParser
 
 import numpy as np
 import onnx
@@ -442,6 +443,21 @@ def test_dynamic_aipp_from_an_ais_bench_config_file(tmp_path, open_session):
            "load_start_pos_h": 4, "crop_size_w": 8, "crop_size_h": 6,
            "mean_chn": [10, 20, 30, 0], "min_chn": [0.5, 0, 0, 0],
            "var_reci_chn": [0.5, 0.25, 2.0, 1.0]}
+    np.testing.assert_array_equal(out[0], aipp_reference(image, cfg, 6, 8, 3))
+    # Older ais_bench programs set the fields one by one from a ConfigParser.
+    parser = ConfigParser()
+    parser.read_string((tmp_path / "ais.config").read_text().replace("mean_chn_0 = 10",
+                                                                     "mean_chn_0 = 0"))
+    options = parser.options("aipp_op")
+    session.aipp_set_input_format(parser)
+    session.aipp_set_src_image_size(parser)
+    for setter in (session.aipp_set_csc_params, session.aipp_set_crop_params,
+                   session.aipp_set_dtc_pixel_mean, session.aipp_set_dtc_pixel_min,
+                   session.aipp_set_pixel_var_reci):
+        setter(parser, options)
+    session.set_dym_aipp_info_set()
+    (out,) = session.infer([np.frombuffer(image, np.uint8)])
+    cfg["mean_chn"] = [0, 20, 30, 0]
     np.testing.assert_array_equal(out[0], aipp_reference(image, cfg, 6, 8, 3))
     (tmp_path / "bad.config").write_text("[aipp_op]\ninput_format = NV12\n"
                                          "src_image_size_w = 14\nsrc_image_size_h = 10\n")
