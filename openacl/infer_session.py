@@ -156,7 +156,8 @@ class ModelSession:
 
         ``feeds`` is a sequence with one array per data input (numpy arrays, numpy scalars,
         objects with ``.numpy()`` such as torch tensors, or ``DeviceTensor``). Returns a list
-        of numpy arrays, or of ``DeviceTensor`` on the device when ``out_array`` is False.
+        of numpy arrays, or of ``DeviceTensor`` on the device when ``out_array`` is False
+        (a batch padded to its gear is cut back in arrays; device tensors keep the gear's).
         """
         # The hot path: a static model fed arrays of its dtypes and shapes costs the
         # checks below, one copy per input and output, and the executions.
@@ -313,6 +314,18 @@ class ModelSession:
             tensor.free()
         self._finalizer()
         _LIVE.discard(self)
+
+    def current_input_shapes(self) -> list[tuple]:
+        """Each data input's shape as the last inference took it (a gear's shape, the
+        shape-range inputs' real shapes; the declared dims before any inference)."""
+        state = self._state
+        if state.range_set is not None:
+            return [tuple(desc.dims) for desc in state.range_set.input_descs]
+        gear = self.current_gear
+        if gear is not None:
+            shapes = self.gears.shapes_for(gear)
+            return [tuple(shapes.get(t.name, t.dims)) for t in self.inputs]
+        return [tuple(t.dims) for t in self.inputs]
 
     @property
     def current_gear(self) -> tuple | None:

@@ -132,7 +132,6 @@ class InferSession:
         self._inner = None                    # first_inner_run / inner_run: device outputs
         self._inner_args = None
         self._realsizes = [t.size for t in self.session.inputs]
-        self._realsize_gear = None
         self.outputs_names = [t.name for t in self.session.outputs]
         self.intensors_desc = self.get_inputs()
         self.outtensors_desc = self.get_outputs()
@@ -169,7 +168,7 @@ class InferSession:
             outputs = self.session.run(feeds, mode, custom_sizes, out_array)
         except AclError as error:
             raise RuntimeError(error.message) from error
-        if self.session.gears is not None:
+        if self.session.gears is not None or self.session.ranged:
             self._note_realsizes()
         return outputs
 
@@ -430,13 +429,12 @@ class InferSession:
                                f"of the model: its {kind} gears are {shown}")
 
     def _note_realsizes(self) -> None:
-        """Keep ``realsize`` as ais_bench does: the bytes the last inference's gear took."""
-        gear = self.session.current_gear
-        if gear is not None and gear != self._realsize_gear:
-            self._realsize_gear = gear
-            shapes = self.session.gears.shapes_for(gear)
-            self._realsizes = [_nbytes(shapes.get(t.name, t.dims), t)
-                               for t in self.session.inputs]
+        """Keep ``realsize`` as ais_bench does: the bytes the last inference's gear or
+        shapes took."""
+        session = self.session
+        if session.gears is not None or session.ranged:
+            self._realsizes = [_nbytes(shape, t) for shape, t in
+                               zip(session.current_input_shapes(), session.inputs)]
 
     def _aipp_params(self) -> DynamicAipp:
         if self._aipp is None:
@@ -585,10 +583,12 @@ def _numpy_of(datatype: dtype) -> np.dtype:
 
 
 def _nbytes(shape, tensor) -> int:
+    if any(d < 0 for d in shape):
+        return tensor.size
     count = 1
     for d in shape:
         count *= d
-    return count * tensor.itemsize if count >= 0 else tensor.size
+    return count * tensor.itemsize
 
 
 def _parse_shapes(text: str) -> dict[str, list[int]]:

@@ -173,6 +173,7 @@ def test_dymshape_equals_onnxruntime_with_outputs_sized_by_custom_sizes(models, 
         x = rng.standard_normal((n, 3)).astype(np.float32)
         _assert_equal(session.infer([x], mode="dymshape", custom_sizes=[16 * 3 * 4, 16 * 4]),
                       _reference(source, [x]))
+    assert session.get_inputs()[0].realsize == 3 * 3 * 4
     x = rng.standard_normal((16, 3)).astype(np.float32)
     _assert_equal(session.infer([x], mode="dymshape"), _reference(source, [x]))
     with pytest.raises(RuntimeError, match="custom_sizes"):
