@@ -14,11 +14,14 @@ message; nothing here prints or exits.
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import re
 
 from ais_bench.infer.io_utils import AisBenchError
 
-__all__ = ["build_parser", "parse_args", "check_rules", "str2bool", "UNSUPPORTED"]
+__all__ = ["build_parser", "parse_args", "check_rules", "str2bool", "UNSUPPORTED",
+           "parse_shape_list", "expand_shape_range"]
 
 # Flags that ask for something an openacl machine does not have: flag -> the reason. A run
 # that turns one of them on stops with the reason instead of pretending to do it.
@@ -254,6 +257,65 @@ def check_rules(args: argparse.Namespace) -> argparse.Namespace:
         args.threads_ignored = False
     args.device = args.devices[0]
     return args
+
+
+def parse_shape_list(text: str, names: list[str], flag: str) -> dict[str, list[int]]:
+    """``"x:1,3,224,224;y:1,600"`` -> {"x": [1, 3, 224, 224], "y": [1, 600]}."""
+    shapes = {}
+    for item in filter(None, text.split(";")):
+        name, sep, dims = item.rpartition(":")
+        if not sep or not name:
+            raise AisBenchError(f'{flag} "{text}": expected "name:d0,d1,...;name2:..." '
+                                f'(item "{item}" has no input name)', code=2)
+        if name not in names:
+            raise AisBenchError(f"{flag}: the model has no input {name!r} (inputs: "
+                                f"{', '.join(names)})", code=2)
+        try:
+            shapes[name] = [int(dim) for dim in dims.split(",")]
+        except ValueError:
+            raise AisBenchError(f'{flag}: "{dims}" of input {name!r} is not a list of '
+                                f'integers', code=2) from None
+    return shapes
+
+
+def expand_shape_range(text: str) -> list[str]:
+    """``"x:1,3,224~226"`` -> ``["x:1,3,224", "x:1,3,225", "x:1,3,226"]`` (ais_bench's syntax).
+
+    ``a~b`` (or ``a~b~step``) is a range, ``a-b-c`` a list of values; a path names a file
+    with one such specification per line.
+    """
+    lines = [text]
+    if os.path.isfile(text):
+        with open(text) as file:
+            lines = [line.strip() for line in file if line.strip()]
+    shapes = []
+    for line in lines:
+        per_input = []
+        for item in filter(None, line.split(";")):
+            name, sep, dims = item.rpartition(":")
+            if not sep or not name:
+                raise AisBenchError(f'--dymShape_range "{line}": item "{item}" has no input '
+                                    f'name', code=2)
+            choices = [_dim_choices(part, line) for part in dims.split(",")]
+            per_input.append([f"{name}:{','.join(combo)}"
+                              for combo in itertools.product(*choices)])
+        shapes.extend(";".join(combo) for combo in itertools.product(*per_input))
+    return shapes
+
+
+def _dim_choices(part: str, line: str) -> list[str]:
+    try:
+        if "~" in part:
+            bounds = [int(value) for value in part.split("~")]
+            start, end = bounds[0], bounds[1]
+            step = bounds[2] if len(bounds) == 3 else 1
+            if len(bounds) > 3 or step <= 0 or end < start:
+                raise ValueError
+            return [str(value) for value in range(start, end + 1, step)]
+        return [str(int(value)) for value in part.split("-")]
+    except ValueError:
+        raise AisBenchError(f'--dymShape_range "{line}": "{part}" is not a dimension, a range '
+                            f'"a~b[~step]" or a list "a-b-c"', code=2) from None
 
 
 def _classic(dest: str) -> str:

@@ -22,7 +22,6 @@ writes on separate threads. ``--dymShape_range`` runs every shape of the range.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import queue
@@ -30,16 +29,17 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
 
 from ais_bench.infer import io_utils
+from ais_bench.infer.args import expand_shape_range, parse_shape_list
 from ais_bench.infer.io_utils import PURE_INFER_FAKE_FILE, AisBenchError, InputSpec
+from ais_bench.infer.summary import Record, print_summary, summarize
 
-__all__ = ["benchmark_process", "run_single", "describe_error", "resolve_specs",
-           "parse_shape_list", "expand_shape_range", "Record"]
+__all__ = ["benchmark_process", "run_single", "describe_error", "resolve_specs"]
 
 log = logging.getLogger("ais_bench")
 
@@ -63,21 +63,6 @@ def benchmark_process(args, argv: list[str]) -> int:
                 return multidevice_run(args)
             run_single(args)
     return 0
-
-
-@dataclass
-class Record:
-    """What one run measured; all times in milliseconds."""
-
-    compute: list = field(default_factory=list)     # each execution of the model
-    intervals: list = field(default_factory=list)   # (start, end) of each execution, threads > 1
-    h2d: list = field(default_factory=list)         # each copy of the inputs to the device
-    d2h: list = field(default_factory=list)         # each copy of the outputs to the host
-    e2e: list = field(default_factory=list)         # each inference call, inputs in -> outputs out
-    batchsizes: list = field(default_factory=list)  # auto modes: the batch of each inference
-    filesinfo: dict = field(default_factory=dict)
-    executions: int = 0
-    wall_ms: float = 0.0
 
 
 def run_single(args, index: int = 0, devices: list | None = None, barrier=None,
@@ -104,7 +89,11 @@ def run_single(args, index: int = 0, devices: list | None = None, barrier=None,
         _reset_copy_times()
         log.info(f"warm up {args.warmup_count} done")
         if barrier is not None:
-            barrier.wait(timeout=600)
+            try:
+                barrier.wait(timeout=600)
+            except threading.BrokenBarrierError:
+                raise _Stopped("stopped before the run: another device's worker failed") \
+                    from None
         progress = _Progress(len(plan.batches) * args.loop, sessions, args.pipeline)
         start = time.time()
         try:
@@ -210,25 +199,6 @@ def resolve_specs(descs, args, aipp: dict | None = None) -> list[InputSpec]:
                 f"{_dynamic_hint(args)}")
         specs.append(InputSpec(desc["name"], desc["dtype"], spec_shape))
     return specs
-
-
-def parse_shape_list(text: str, names: list[str], flag: str) -> dict[str, list[int]]:
-    """``"x:1,3,224,224;y:1,600"`` -> {"x": [1, 3, 224, 224], "y": [1, 600]}."""
-    shapes = {}
-    for item in filter(None, text.split(";")):
-        name, sep, dims = item.rpartition(":")
-        if not sep or not name:
-            raise AisBenchError(f'{flag} "{text}": expected "name:d0,d1,...;name2:..." '
-                                f'(item "{item}" has no input name)', code=2)
-        if name not in names:
-            raise AisBenchError(f"{flag}: the model has no input {name!r} (inputs: "
-                                f"{', '.join(names)})", code=2)
-        try:
-            shapes[name] = [int(dim) for dim in dims.split(",")]
-        except ValueError:
-            raise AisBenchError(f'{flag}: "{dims}" of input {name!r} is not a list of '
-                                f'integers', code=2) from None
-    return shapes
 
 
 def _mode(args) -> str:
@@ -361,6 +331,9 @@ def _timed_infer(session, args, feeds, record: Record, lock=None):
     started = time.perf_counter()
     outputs = _infer(session, args, feeds)
     ended = time.perf_counter()
+    if args.debug:                          # ais_bench's --debug line of each execution
+        for cost in session.summary().exec_time_list[-args.loop:]:
+            log.debug(f"model aclExec cost : {cost:.6f}")
     with lock or contextlib.nullcontext():
         record.e2e.append((ended - started) * 1000.0)
         record.executions += args.loop
@@ -428,118 +401,6 @@ class _Progress:
 
 
 # ------------------------------------------------------------------------------------------
-# Summary
-
-
-def summarize(record: Record, args, batchsize) -> dict:
-    """The summary json: ais_bench's keys and statistics, then openacl's additions."""
-    if record.batchsizes:
-        batchsize = sum(record.batchsizes) / len(record.batchsizes)
-    multi = args.pipeline and args.threads > 1
-    info: dict = {"filesinfo": record.filesinfo, "args": args.argv}
-    if multi:
-        mean = io_utils.merged_mean(record.intervals)
-        info["NPU_compute_time"] = {"mean": mean, "count": len(record.intervals)}
-        info["H2D_latency"] = {"mean": io_utils.list_info(record.h2d)["mean"],
-                               "count": len(record.h2d)}
-        info["D2H_latency"] = {"mean": io_utils.list_info(record.d2h)["mean"],
-                               "count": len(record.d2h)}
-        info["npu_compute_time_list"] = [list(pair) for pair in record.intervals]
-    else:
-        mean = io_utils.list_info(record.compute)["mean"]
-        info["NPU_compute_time"] = _ais_keys(io_utils.list_info(record.compute))
-        info["H2D_latency"] = _ais_keys(io_utils.list_info(record.h2d))
-        info["D2H_latency"] = _ais_keys(io_utils.list_info(record.d2h))
-        info["npu_compute_time_list"] = list(record.compute)
-    info["throughput"] = io_utils.throughput(batchsize, mean)
-    info["pid"] = os.getpid()
-    # openacl's additions (ais_bench has none of these keys)
-    info["batchsize"] = batchsize
-    info["percentiles"] = {name: _extra(io_utils.list_info(values)) for name, values in
-                           (("NPU_compute_time", record.compute), ("H2D_latency", record.h2d),
-                            ("D2H_latency", record.d2h))}
-    info["e2e_latency"] = io_utils.list_info(record.e2e)
-    info["h2d_latency_list"] = list(record.h2d)
-    info["d2h_latency_list"] = list(record.d2h)
-    info["e2e_latency_list"] = list(record.e2e)
-    info["executions"] = record.executions
-    info["wall_time"] = record.wall_ms
-    info["e2e_throughput"] = (1000.0 * batchsize * record.executions / record.wall_ms
-                              if record.wall_ms else 0.0)
-    return info
-
-
-def print_summary(info: dict, display_all: bool) -> None:
-    """Print ais_bench's Performance Summary lines, then openacl's additions."""
-    batchsize = info["batchsize"]
-    compute, h2d, d2h = info["NPU_compute_time"], info["H2D_latency"], info["D2H_latency"]
-    log.info("-----------------Performance Summary------------------")
-    if "min" not in compute:                # threads > 1: ais_bench prints means only
-        if display_all:
-            log.info(f"H2D_latency (ms): mean = {h2d['mean']}")
-        log.info(f"NPU_compute_time (ms): mean = {compute['mean']}")
-        if display_all:
-            log.info(f"D2H_latency (ms): mean = {d2h['mean']}")
-    else:
-        if display_all:
-            log.info(f"H2D_latency (ms): {_ais_line(h2d)}")
-        log.info(f"NPU_compute_time (ms): {_ais_line(compute)}")
-        if display_all:
-            log.info(f"D2H_latency (ms): {_ais_line(d2h)}")
-    log.info(f"throughput 1000*batchsize.mean({batchsize})/NPU_compute_time.mean"
-             f"({compute['mean']}): {info['throughput']}")
-    log.info(_DASHES)
-    # openacl: what ais_bench users compute by hand. No line says "throughput": scripts take
-    # the last field of the one line that does (ais_bench's own dymShape_range does).
-    log.info("-----------------openacl: latency detail---------------")
-    for name in ("NPU_compute_time", "H2D_latency", "D2H_latency"):
-        p = info["percentiles"][name]
-        log.info(f"{name} (ms): p50 = {p['percentile(50%)']:.4f}, p90 = "
-                 f"{p['percentile(90%)']:.4f}, p99 = {p['percentile(99%)']:.4f}, "
-                 f"count = {p['count']}")
-    e2e = info["e2e_latency"]
-    log.info(f"e2e_latency (ms, inputs in -> outputs out, per inference of --loop executions): "
-             f"min = {e2e['min']:.4f}, mean = {e2e['mean']:.4f}, p50 = "
-             f"{e2e['percentile(50%)']:.4f}, p90 = {e2e['percentile(90%)']:.4f}, p99 = "
-             f"{e2e['percentile(99%)']:.4f}, max = {e2e['max']:.4f}")
-    log.info(f"split (mean ms per inference): {_split(info)}")
-    log.info(f"end to end: {info['executions']} executions of batch {batchsize} in "
-             f"{info['wall_time']:.2f} ms (files read and written included): "
-             f"{info['e2e_throughput']:.2f} samples/s")
-    log.info(_DASHES)
-
-
-def _ais_keys(info: dict) -> dict:
-    keys = ("min", "max", "mean", "median", "percentile(99%)", "count")
-    return {key: info[key] for key in keys}
-
-
-def _extra(info: dict) -> dict:
-    return {key: info[key] for key in ("percentile(50%)", "percentile(90%)", "percentile(99%)",
-                                       "count")}
-
-
-def _ais_line(info: dict) -> str:
-    return (f"min = {info['min']}, max = {info['max']}, mean = {info['mean']}, median = "
-            f"{info['median']}, percentile(99%) = {info['percentile(99%)']}")
-
-
-def _split(info: dict) -> str:
-    inferences = max(info["e2e_latency"]["count"], 1)
-    h2d = sum(info["h2d_latency_list"]) / inferences
-    d2h = sum(info["d2h_latency_list"]) / inferences
-    if "min" in info["NPU_compute_time"]:
-        compute = sum(info["npu_compute_time_list"]) / inferences
-    else:
-        compute = sum(end - start for start, end in info["npu_compute_time_list"]) / inferences
-    total = info["e2e_latency"]["mean"]
-    host = max(total - h2d - compute - d2h, 0.0)
-    parts = [("H2D", h2d), ("compute", compute), ("D2H", d2h), ("host", host)]
-    return ", ".join(f"{name} = {value:.4f} ({100.0 * value / total if total else 0.0:.1f}%)"
-                     for name, value in parts) + f" of {total:.4f}"
-
-
-# ------------------------------------------------------------------------------------------
 # Several devices, shape ranges
 
 
@@ -575,7 +436,7 @@ def multidevice_run(args) -> int:
     for i, device in enumerate(devices):
         outcome = outcomes.get(i, {"error": "the worker ended without a result"})
         if "error" in outcome:
-            failed += 1
+            failed += not outcome.get("stopped")
             log.error(f"device {device}: {outcome['error']}")
             continue
         throughputs.append(outcome["throughput"])
@@ -599,7 +460,8 @@ def _device_worker(args, index, devices, barrier, print_lock, results) -> None:
         except BaseException as error:      # noqa: BLE001 - reported by the parent
             barrier.abort()
             message, _ = describe_error(error, args.debug)
-            results.put({"index": index, "error": message})
+            results.put({"index": index, "error": message,
+                         "stopped": isinstance(error, _Stopped)})
 
 
 def dymshape_range_run(args) -> int:
@@ -629,44 +491,8 @@ def dymshape_range_run(args) -> int:
     return 0 if len(succeeded) == len(results) else 1
 
 
-def expand_shape_range(text: str) -> list[str]:
-    """``"x:1,3,224~226"`` -> ``["x:1,3,224", "x:1,3,225", "x:1,3,226"]`` (ais_bench's syntax).
-
-    ``a~b`` (or ``a~b~step``) is a range, ``a-b-c`` a list of values; a path names a file
-    with one such specification per line.
-    """
-    lines = [text]
-    if os.path.isfile(text):
-        with open(text) as file:
-            lines = [line.strip() for line in file if line.strip()]
-    shapes = []
-    for line in lines:
-        per_input = []
-        for item in filter(None, line.split(";")):
-            name, sep, dims = item.rpartition(":")
-            if not sep or not name:
-                raise AisBenchError(f'--dymShape_range "{line}": item "{item}" has no input '
-                                    f'name', code=2)
-            choices = [_dim_choices(part, line) for part in dims.split(",")]
-            per_input.append([f"{name}:{','.join(combo)}"
-                              for combo in itertools.product(*choices)])
-        shapes.extend(";".join(combo) for combo in itertools.product(*per_input))
-    return shapes
-
-
-def _dim_choices(part: str, line: str) -> list[str]:
-    try:
-        if "~" in part:
-            bounds = [int(value) for value in part.split("~")]
-            start, end = bounds[0], bounds[1]
-            step = bounds[2] if len(bounds) == 3 else 1
-            if len(bounds) > 3 or step <= 0 or end < start:
-                raise ValueError
-            return [str(value) for value in range(start, end + 1, step)]
-        return [str(int(value)) for value in part.split("-")]
-    except ValueError:
-        raise AisBenchError(f'--dymShape_range "{line}": "{part}" is not a dimension, a range '
-                            f'"a~b[~step]" or a list "a-b-c"', code=2) from None
+class _Stopped(AisBenchError):
+    """A device worker stopped because another one failed before the run."""
 
 
 def _copy_args(args, **changes):
@@ -789,11 +615,6 @@ def _output_prefix(args, index, devices) -> str | None:
     os.makedirs(prefix, exist_ok=True)
     log.info(f"output path:{prefix}")
     return prefix
-
-
-def _progress(total: int, desc: str):
-    return tqdm(total=total, desc=desc, file=sys.stdout, delay=_PROGRESS_DELAY_S,
-                disable=total <= 1)
 
 
 # ------------------------------------------------------------------------------------------

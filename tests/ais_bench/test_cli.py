@@ -450,7 +450,7 @@ def test_dymshape_range_runs_every_shape(capsys, models):
 
 
 def io_utils_expand(text):
-    return benchmark_process.expand_shape_range(text)
+    return cli_args.expand_shape_range(text)
 
 
 def test_warmup_loop_batchsize_pure_data_type(capsys, models, tmp_path):
@@ -473,6 +473,7 @@ def test_debug_lists_the_model(capsys, models):
     code, out, err = _run(capsys, "--model", models["static"][0], "--debug", 1)
     assert code == 0, err
     assert "input:\n  #0    x  (4, 8)  float32  128  128" in out
+    assert "[DEBUG] model aclExec cost : " in out
     assert "output:\n  #0    y  (4, 3)  float32  48  48" in out
 
 
@@ -563,6 +564,16 @@ def test_several_devices_one_worker_each(capfd, models, tmp_path):
         np.testing.assert_array_equal(np.load(folder / f"s{i}_0.npy"), y)
     assert sorted(os.listdir(root / "device1_1")) == [f"s{i}_{o}.npy" for i in (3, 4, 5)
                                                       for o in (0, 1)]
+
+
+def test_a_failing_device_worker_fails_the_run(capfd, models, tmp_path):
+    _static_inputs(tmp_path, count=1)
+    code = main(["--model", models["static"][0], "--input", f"{tmp_path / 'x'},"
+                 f"{tmp_path / 'k'}", "--device", "0,1", "--divide_input", "1"])
+    out, err = capfd.readouterr()
+    assert code == 1
+    assert "[ERROR] device 1: --divide_input: no input file is left for device 1" in out
+    assert err == "[ERROR] 1 of 2 device workers failed\n" and "Traceback" not in out + err
 
 
 def test_device_count(capsys, models, monkeypatch):
