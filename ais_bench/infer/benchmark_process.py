@@ -137,10 +137,11 @@ class _Plan:
 
 def _plan(session, args, index, devices) -> _Plan:
     descs = _inputs(session)
+    dynamic, static = _aipp_inputs(session)
     aipp = {}
     if args.aipp_config is not None:
-        aipp = {i: _aipp_image_bytes(args.aipp_config) for i in _dynamic_aipp_inputs(session)}
-    specs = resolve_specs(descs, args, aipp)
+        aipp = {i: _aipp_image_bytes(args.aipp_config) for i in dynamic}
+    specs = resolve_specs(descs, args, aipp, static)
     mode = _mode(args)
     batchsize = args.batchsize
     if batchsize is None:
@@ -164,11 +165,13 @@ def _plan(session, args, index, devices) -> _Plan:
     return _Plan(specs, batches, per_batch, mode, batchsize, None)
 
 
-def resolve_specs(descs, args, aipp: dict | None = None) -> list[InputSpec]:
+def resolve_specs(descs, args, aipp: dict | None = None,
+                  static_aipp: dict | None = None) -> list[InputSpec]:
     """Each model input's dtype and the shape this run feeds it (from the flags).
 
     ``aipp`` maps the index of each dynamic-AIPP input to the bytes of one source image
-    (from ``--aipp_config``): such an input takes the raw images of the batch, flat.
+    (from ``--aipp_config``); ``static_aipp`` the index of each static-AIPP input to its
+    AIPP configuration. Both kinds take the raw images of the batch, flat bytes.
     """
     names = [desc["name"] for desc in descs]
     given = None
@@ -197,6 +200,8 @@ def resolve_specs(descs, args, aipp: dict | None = None) -> list[InputSpec]:
             raise AisBenchError(
                 f"input {i} {desc['name']!r} has a dynamic shape {shape}: choose it with "
                 f"{_dynamic_hint(args)}")
+        if static_aipp and i in static_aipp and spec_shape is not None and len(spec_shape) == 4:
+            spec_shape = (_static_aipp_bytes(static_aipp[i], spec_shape),)
         specs.append(InputSpec(desc["name"], desc["dtype"], spec_shape))
     return specs
 
@@ -667,11 +672,31 @@ def _set_aipp(session, args) -> None:
                  f"not used")
 
 
-def _dynamic_aipp_inputs(session) -> list[int]:
-    """Indices of the inputs behind dynamic AIPP (they take raw images)."""
+def _aipp_inputs(session) -> tuple[list[int], dict]:
+    """The inputs behind AIPP (they take raw images): dynamic ones, static ones' configs.
+
+    Read from the model description of openacl's session (``InferSession.session``); an
+    ais_bench ``TensorDesc`` does not say which input has AIPP.
+    """
     infos = getattr(getattr(session, "session", None), "inputs", [])
-    return [i for i, info in enumerate(infos)
-            if getattr(getattr(info, "aipp", None), "dynamic", False)]
+    dynamic, static = [], {}
+    for i, info in enumerate(infos):
+        config = getattr(info, "aipp", None)
+        if config is not None and getattr(config, "dynamic", False):
+            dynamic.append(i)
+        elif config is not None:
+            static[i] = config
+    return dynamic, static
+
+
+def _static_aipp_bytes(config, shape) -> int:
+    """Bytes of the batch of raw images a static-AIPP input ``[N, H, W, C]`` takes."""
+    from openacl.model.aipp import image_bytes
+
+    batch, height, width = shape[0], shape[1], shape[2]
+    width = config.src_image_size_w or width
+    height = config.src_image_size_h or height
+    return batch * image_bytes(config.input_format, width, height)
 
 
 def _aipp_image_bytes(path: str) -> int:

@@ -1,4 +1,4 @@
-"""The summary of a ``python -m ais_bench`` run: ais_bench's json and lines, and openacl's additions.
+"""The summary of a ``python -m ais_bench`` run: ais_bench's json and lines, and openacl's extras.
 
 :func:`summarize` builds ``<stamp>_summary.json``'s dictionary from a :class:`Record` of the
 run: ais_bench's keys (``filesinfo``, ``args``, ``NPU_compute_time``, ``H2D_latency``,

@@ -22,6 +22,8 @@ from ais_bench.infer import args as cli_args
 from ais_bench.infer import benchmark_process, io_utils
 from openacl.atc import convert
 from tests.model import gear_models
+from tests.model.aipp_reference import aipp_reference, random_image
+from tests.model.test_aipp import config_text
 
 STAMP = re.compile(r"^\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2}$")
 AIS_KEYS = {"min", "max", "mean", "median", "percentile(99%)", "count"}
@@ -51,10 +53,15 @@ def _transposed_model():
     return _opset(graph)
 
 
-def _aipp_source():
+NV12_AIPP = {"input_format": "YUV420SP_U8", "src_image_size_w": 8, "src_image_size_h": 6,
+             "csc_switch": True, "matrix": [256, 0, 359, 256, -88, -183, 256, 454, 0],
+             "input_bias": [0, 128, 128], "mean_chn": [124, 117, 104]}
+
+
+def _aipp_source(batch=1):
     graph = helper.make_graph([helper.make_node("Identity", ["data"], ["out"])], "id",
-                              [helper.make_tensor_value_info("data", T.FLOAT, [1, 3, 6, 8])],
-                              [helper.make_tensor_value_info("out", T.FLOAT, [1, 3, 6, 8])])
+                              [helper.make_tensor_value_info("data", T.FLOAT, [batch, 3, 6, 8])],
+                              [helper.make_tensor_value_info("out", T.FLOAT, [batch, 3, 6, 8])])
     return _opset(graph)
 
 
@@ -78,6 +85,7 @@ def models(tmp_path_factory):
         return path, model
 
     (root / "dyn.cfg").write_text("aipp_op { aipp_mode: dynamic max_src_image_size: 144 }\n")
+    (root / "nv12.cfg").write_text(config_text(NV12_AIPP))
     return {
         "static": atc("static", _static_model()),
         "transposed": atc("transposed", _transposed_model()),
@@ -89,6 +97,9 @@ def models(tmp_path_factory):
                     "--input_format=ND", "--dynamic_dims=1,2;3,5;2,7"),
         "range": atc("range", gear_models.range_model()[0], "--input_shape_range=x:[1~16,3]"),
         "aipp": atc("aipp", _aipp_source(), f"--insert_op_conf={root / 'dyn.cfg'}"),
+        "nv12": atc("nv12", _aipp_source(), f"--insert_op_conf={root / 'nv12.cfg'}"),
+        "nv12_gears": atc("nv12_gears", _aipp_source("N"), f"--insert_op_conf={root / 'nv12.cfg'}",
+                          "--input_shape=data:-1,3,6,8", "--dynamic_batch_size=1,2,4"),
     }
 
 
@@ -529,6 +540,29 @@ def test_aipp_config_on_a_dynamic_aipp_model(capsys, models, tmp_path):
     # a model without dynamic AIPP runs without looking at the file (ais_bench)
     code, out, _ = _run(capsys, "--model", models["static"][0], "--aipp_config", config)
     assert code == 0 and "has no dynamic AIPP input" in out
+
+
+@pytest.mark.parametrize("model, batch", [
+    ("nv12", 1),
+    pytest.param("nv12_gears", 2, marks=pytest.mark.xfail(
+        reason="InferSession.run derives a dynamic-batch gear from the arrays' shapes, not from "
+               "set_dynamic_batchsize, and checks a static-AIPP input's bytes against the "
+               "largest gear: a batch of raw NV12 images below the largest gear is refused")),
+])
+def test_static_aipp_nv12_images(capsys, models, tmp_path, model, batch):
+    """NV12 is 1.5 bytes a pixel: a 72-byte file is one 6x8 image."""
+    images = [random_image("YUV420SP_U8", 8, 6, seed) for seed in range(3)]
+    for i, image in enumerate(images):
+        (tmp_path / f"frame{i}.yuv.bin").write_bytes(image)
+    gear = ["--dymBatch", batch] if model == "nv12_gears" else []
+    code, out, err = _run(capsys, "--model", models[model][0], "--input", ",".join(
+        str(tmp_path / f"frame{i}.yuv.bin") for i in range(3)), *gear, "--output",
+        tmp_path / "o", "--output_dirname", "nv12", "--outfmt", "NPY")
+    assert code == 0, err
+    assert f"filesperbatch:{batch} runcount:{3 // batch + (3 % batch > 0)}" in out
+    for i, image in enumerate(images):
+        np.testing.assert_array_equal(np.load(tmp_path / "o" / "nv12" / f"frame{i}_0.npy"),
+                                      aipp_reference(image, NV12_AIPP, 6, 8, 3)[None])
 
 
 def test_acl_json_path(capsys, models, tmp_path):
