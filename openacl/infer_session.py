@@ -151,13 +151,15 @@ class ModelSession:
 
     # ------------------------------------------------------------------ inference
     def run(self, feeds, mode: str = "static", custom_sizes=_DEFAULT_CUSTOM_SIZE,
-            out_array: bool = True) -> list:
+            out_array: bool = True, gear: tuple | None = None) -> list:
         """Infer once: copy ``feeds`` in, execute ``loop`` times, hand the outputs back.
 
         ``feeds`` is a sequence with one array per data input (numpy arrays, numpy scalars,
         objects with ``.numpy()`` such as torch tensors, or ``DeviceTensor``). Returns a list
         of numpy arrays, or of ``DeviceTensor`` on the device when ``out_array`` is False
         (a batch padded to its gear is cut back in arrays; device tensors keep the gear's).
+        ``gear`` names the gear of a gear model outright (then each feed needs only the
+        gear's element count: flat buffers are fine); otherwise the feeds' shapes choose it.
         """
         # The hot path: a static model fed arrays of its dtypes and shapes costs the
         # checks below, one copy per input and output, and the executions.
@@ -175,7 +177,7 @@ class ModelSession:
                     _check_arrays(arrays, self.inputs, ioset.input_shapes)
                     break
         else:
-            ioset, real_batch = self._select(arrays, mode, custom_sizes)
+            ioset, real_batch = self._select(arrays, mode, custom_sizes, gear)
         # Nothing below needs a current context: the thread's own stays as it is.
         h2d = COPY_TIMES.h2d
         start = mark = _perf()
@@ -323,7 +325,7 @@ class ModelSession:
             return [tuple(desc.dims) for desc in state.range_set.input_descs]
         gear = self.current_gear
         if gear is not None:
-            shapes = self.gears.shapes_for(gear)
+            shapes = self.gears.input_shapes[gear]
             return [tuple(shapes.get(t.name, t.dims)) for t in self.inputs]
         return [tuple(t.dims) for t in self.inputs]
 
@@ -338,7 +340,7 @@ class ModelSession:
         return self._state.model is None
 
     # ------------------------------------------------------------------ internals
-    def _select(self, arrays, mode, custom_sizes):
+    def _select(self, arrays, mode, custom_sizes, gear=None):
         """The I/O set (gear) for these arrays, checked; arrays padded in place if needed."""
         state = self._state
         if len(arrays) != len(self.inputs):
@@ -368,7 +370,13 @@ class ModelSession:
         if mode != wanted:
             raise SessionError(f"not a {mode} model! It has dynamic {gears.kind} gears "
                                f"{_gear_list(gears)}: infer with mode='{wanted}'")
-        gear, batch = _choose_gear(gears, self.inputs, arrays)
+        if gear is None:
+            gear, batch = _choose_gear(gears, self.inputs, arrays)
+        else:
+            gear, batch = tuple(int(v) for v in gear), None
+            if gear not in gears.values:
+                raise SessionError(f"{list(gear)} is not a gear of the model; its "
+                                   f"{gears.kind} gears are {_gear_list(gears)}")
         ioset = state.gear_set(gear)
         if batch is not None:
             _pad_batch(arrays, self.inputs, gears, gear[0])
@@ -687,12 +695,13 @@ class _State:
         for block in self.output_blocks:
             outputs.add(DataBuffer(block.address, block.size))
         gears = description.gears
+        # The shapes the blocks hold: an AIPP input's raw image's (its engine shape).
         if gear is None:
-            input_shapes = [tuple(t.dims) for t in description.data_inputs]
+            input_shapes = [tuple(t.bound_shape) for t in description.data_inputs]
             output_shapes = [tuple(t.dims) for t in description.outputs]
         else:
-            shapes = gears.shapes_for(gear)
-            input_shapes = [shapes.get(t.name, tuple(t.dims)) for t in description.data_inputs]
+            shapes = gears.input_shapes[gear]
+            input_shapes = [tuple(shapes.get(t.name, t.dims)) for t in description.data_inputs]
             output_shapes = list(gears.output_shapes[gear])
         ioset = _IOSet(inputs, outputs, input_shapes, output_shapes, input_addresses,
                        [b.address for b in self.output_blocks],
@@ -702,8 +711,7 @@ class _State:
             # Device memory is host memory on this backend: numpy views copy in and out
             # with one call each (other backends copy through backend.copy).
             ioset.input_views = [_view(a, shape, dtype) for a, shape, dtype in
-                                 zip(input_addresses, _bound_shapes(description, input_shapes),
-                                     ioset.input_dtypes)]
+                                 zip(input_addresses, input_shapes, ioset.input_dtypes)]
             ioset.output_views = [_view(a, shape, dtype) for a, shape, dtype in
                                   zip(ioset.output_addresses, output_shapes,
                                       ioset.output_dtypes)]
@@ -836,15 +844,6 @@ def _view(address: int, shape, dtype) -> np.ndarray:
     return np.frombuffer(raw, dtype, count=count).reshape(shape)
 
 
-def _bound_shapes(description: ModelDescription, shapes) -> list[tuple]:
-    """The shape each data input's block holds: an AIPP input's is its raw image's."""
-    result = []
-    for tensor, shape in zip(description.data_inputs, shapes):
-        result.append(tuple(tensor.engine_shape(shape)) if tensor.aipp is not None
-                      else tuple(shape))
-    return result
-
-
 def _backend_of_address(address: int):
     for device in RUNTIME.devices:
         if device.arena.base <= address < device.arena.end:
@@ -896,12 +895,12 @@ def _check_arrays(arrays, tensors, shapes) -> None:
         _check_dtype(array, tensor, index)
         count = math.prod(array.shape)
         if tensor.aipp is not None:
-            need = tensor.size if not tensor.aipp.dynamic else None
-            if need is None and 0 < count <= tensor.size or count == need:
+            need = math.prod(shape)
+            if count == need or tensor.aipp.dynamic and 0 < count <= need:
                 continue
             raise SessionError(f"input {index} ({tensor.name!r}) holds {count} bytes; the "
                                f"model's AIPP input takes "
-                               f"{'at most ' if need is None else ''}{tensor.size} bytes of "
+                               f"{'at most ' if tensor.aipp.dynamic else ''}{need} bytes of "
                                f"raw uint8 image (dims {tensor.dims})")
         if count != math.prod(shape):
             raise SessionError(f"input {index} ({tensor.name!r}) has shape {array.shape} "

@@ -127,6 +127,7 @@ class InferSession:
         with _runtime_errors():
             self.session = ModelSession(model_path, device_id, loop, acl_json_path)
         self._mode = "static"                 # what set_staticbatch / set_dynamic_* chose
+        self._gear = None
         self._custom_sizes = 100000
         self._aipp = None                     # the dynamic AIPP parameters being built
         self._inner = None                    # first_inner_run / inner_run: device outputs
@@ -158,9 +159,13 @@ class InferSession:
         """Infer one set of inputs; return the outputs (numpy arrays, or device ``Tensor``
         objects when ``out_array`` is False).
 
-        ``mode``: ``'static'``, ``'dymbatch'``, ``'dymhw'``, ``'dymdims'`` or ``'dymshape'``;
-        ``custom_sizes``: bytes for each output (an int) or per output (a list), for
-        ``'dymshape'``.
+        ``mode``: ``'static'``, ``'dymbatch'``, ``'dymhw'``, ``'dymdims'`` or ``'dymshape'``
+        (also spelled ``dyn...``); ``custom_sizes``: bytes for each output (an int) or per
+        output (a list), for ``'dymshape'``. In ``'dymbatch'``, a batch that is not a gear
+        is padded with zeros to the smallest gear above it and the outputs are cut back to
+        it (openacl; ais_bench refuses such a batch). Feeds must have the inputs' dtypes and
+        shapes (or their element counts); a mismatch raises ``RuntimeError`` naming what
+        the input takes.
         """
         if out_array is not True and out_array is not False:
             raise TypeError(f"out_array:{out_array} is not a bool!")
@@ -202,9 +207,11 @@ class InferSession:
         return outputs
 
     def run(self, feeds, out_array: bool = False):
-        """Infer with the mode set by ``set_staticbatch`` / ``set_dynamic_*``."""
+        """Infer with the mode and gear set by ``set_staticbatch`` / ``set_dynamic_*`` (each
+        feed then needs only the gear's size: flat byte buffers are fine)."""
         with _runtime_errors():
-            outputs = self.session.run(feeds, self._mode, self._custom_sizes, out_array)
+            outputs = self.session.run(feeds, self._mode, self._custom_sizes, out_array,
+                                       self._gear)
         self._note_realsizes()
         return outputs
 
@@ -243,16 +250,16 @@ class InferSession:
         self.loop = self.session.loop = loop
 
     def set_staticbatch(self) -> None:
-        self._mode = "static"
+        self._mode, self._gear = "static", None
 
     def set_dynamic_batchsize(self, dym_batch) -> None:
-        self._check_gear("batch", "dymbatch", (int(dym_batch),))
+        self._gear = self._check_gear("batch", "dymbatch", (int(dym_batch),))
         self._mode = "dymbatch"
 
     def set_dynamic_hw(self, w: int, h: int) -> None:
         """Choose an image-size gear. As in ais_bench (whose callers pass ``shape[2],
         shape[3]``), the first value is the height and the second the width."""
-        self._check_gear("hw", "dymhw", (int(w), int(h)))
+        self._gear = self._check_gear("hw", "dymhw", (int(w), int(h)))
         self._mode = "dymhw"
 
     def set_dynamic_dims(self, dym_dims: str) -> None:
@@ -264,12 +271,12 @@ class InferSession:
                                "conversion")
         values = [d for name in gears.input_order
                   for d, want in zip(shapes.get(name, ()), gears.input_dims[name]) if want == -1]
-        self._check_gear("dims", "dymdims", tuple(values))
+        self._gear = self._check_gear("dims", "dymdims", tuple(values))
         self._mode = "dymdims"
 
     def set_dynamic_shape(self, dym_shape: str) -> None:
         _parse_shapes(dym_shape)
-        self._mode = "dymshape"
+        self._mode, self._gear = "dymshape", None
 
     def set_custom_outsize(self, custom_sizes) -> None:
         self._custom_sizes = list(custom_sizes) if isinstance(custom_sizes, (list, tuple)) \
@@ -418,7 +425,7 @@ class InferSession:
             tensor.free()
         self._inner = None
 
-    def _check_gear(self, kind: str, mode: str, gear: tuple) -> None:
+    def _check_gear(self, kind: str, mode: str, gear: tuple) -> tuple:
         gears = self.session.gears
         if gears is None or gears.kind != kind:
             raise RuntimeError(f"not a {mode} model!")
@@ -427,6 +434,7 @@ class InferSession:
                 [list(g) for g in gears.values]
             raise RuntimeError(f"{list(gear) if kind != 'batch' else gear[0]} is not a gear "
                                f"of the model: its {kind} gears are {shown}")
+        return gear
 
     def _note_realsizes(self) -> None:
         """Keep ``realsize`` as ais_bench does: the bytes the last inference's gear or

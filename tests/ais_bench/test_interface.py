@@ -509,3 +509,23 @@ def test_tensor_from_files(models, open_session, tmp_path):
     tensor = session.create_tensor_from_fileslist(desc, [tmp_path / "a.bin", tmp_path / "b.bin"])
     k = np.arange(3, dtype=np.int64)
     _assert_equal(session.infer([tensor, k]), _reference(source, [x, k]))
+
+
+def test_static_aipp_with_batch_gears_takes_raw_nv12_batches(tmp_path, open_session):
+    (tmp_path / "aipp.cfg").write_text(
+        "aipp_op {\n aipp_mode : static\n input_format : YUV420SP_U8\n src_image_size_w : 8\n"
+        " src_image_size_h : 6\n}\n")
+    path, _ = _atc(tmp_path, _identity(tmp_path, "id", ["b", 3, 6, 8]), "nv12",
+                   f"--insert_op_conf={tmp_path / 'aipp.cfg'}", "--input_shape=data:-1,3,6,8",
+                   "--dynamic_batch_size=1,2,4")
+    session = open_session(0, path)
+    images = [random_image("YUV420SP_U8", 8, 6, seed) for seed in (1, 2)]
+    cfg = {"input_format": "YUV420SP_U8", "src_image_size_w": 8, "src_image_size_h": 6}
+    want = np.stack([aipp_reference(image, cfg, 6, 8, 3) for image in images])
+    session.set_dynamic_batchsize(2)
+    (out,) = session.run([np.frombuffer(b"".join(images), np.uint8)], out_array=True)
+    np.testing.assert_array_equal(out, want)
+    assert session.get_inputs()[0].realsize == 2 * 8 * 6 * 3 // 2
+    (out,) = session.infer([np.frombuffer(b"".join(images), np.uint8).reshape(2, 9, 8, 1)],
+                           mode="dymbatch")
+    np.testing.assert_array_equal(out, want)
