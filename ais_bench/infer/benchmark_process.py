@@ -160,7 +160,7 @@ def _plan(session, args, index, devices) -> _Plan:
                                 f"{devices[index]} ({len(devices)} devices)")
     per_batch, batches = io_utils.plan_batches(fileslist, specs, args.no_combine_tensor_mode)
     log.info(f"get filesperbatch files0 size:{io_utils.file_nbytes(fileslist[0][0])} "
-             f"tensor0size:{specs[0].nbytes} filesperbatch:{per_batch} "
+             f"tensor0size:{specs[0].nbytes or descs[0]['realsize']} filesperbatch:{per_batch} "
              f"runcount:{len(batches)}")
     return _Plan(specs, batches, per_batch, mode, batchsize, None)
 
@@ -719,8 +719,8 @@ def _aipp_image_bytes(path: str) -> int:
 
 
 def _inputs(session) -> list[dict]:
-    return [{"name": desc.name, "dtype": _numpy_dtype(desc.datatype), "shape": list(desc.shape)}
-            for desc in session.get_inputs()]
+    return [{"name": desc.name, "dtype": _numpy_dtype(desc.datatype), "shape": list(desc.shape),
+             "realsize": desc.realsize} for desc in session.get_inputs()]
 
 
 def _numpy_dtype(datatype) -> np.dtype:

@@ -203,6 +203,11 @@ def test_defaults_and_values_are_ais_benchs():
     assert args.debug and args.display_all_summary and args.pipeline
     assert args.devices == [0, 2] and args.dym_batch == 4 and args.custom_sizes == [100, 200]
     assert args.warmup_count == 0 and args.threads == 3 and args.no_combine_tensor_mode
+    args = cli_args.parse_args(["-m", "m.om", "--npu-id", "3", "--profiler_rename", "0",
+                                "--divide-input", "1", "--run-mode", "full", "--backend",
+                                "trtexec"])
+    assert (args.npu_id, args.profiler_rename, args.divide_input, args.run_mode,
+            args.backend) == (3, False, True, "full", "trtexec")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -220,7 +225,8 @@ def test_defaults_and_values_are_ais_benchs():
     (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["--profiler", "1", "--output", "o"], "--profiler is not supported on openacl"),
     (["--dump", "1", "--output", "o"], "--dump is not supported on openacl"),
-    (["--energy_consumption", "1"], "needs an Ascend NPU"),
+    (["--energy_consumption", "1", "--npu_id", "0"], "needs an Ascend NPU"),
+    (["--dump_npy", "1", "--output", "o"], "--dump_npy is not supported on openacl"),
     (["--backend", "trtexec", "--perf", "1"], "--perf is not supported on openacl"),
 ])
 def test_bad_flags_one_line_and_exit_2(capsys, models, argv, message):
@@ -542,13 +548,7 @@ def test_aipp_config_on_a_dynamic_aipp_model(capsys, models, tmp_path):
     assert code == 0 and "has no dynamic AIPP input" in out
 
 
-@pytest.mark.parametrize("model, batch", [
-    ("nv12", 1),
-    pytest.param("nv12_gears", 2, marks=pytest.mark.xfail(
-        reason="InferSession.run derives a dynamic-batch gear from the arrays' shapes, not from "
-               "set_dynamic_batchsize, and checks a static-AIPP input's bytes against the "
-               "largest gear: a batch of raw NV12 images below the largest gear is refused")),
-])
+@pytest.mark.parametrize("model, batch", [("nv12", 1), ("nv12_gears", 2)])
 def test_static_aipp_nv12_images(capsys, models, tmp_path, model, batch):
     """NV12 is 1.5 bytes a pixel: a 72-byte file is one 6x8 image."""
     images = [random_image("YUV420SP_U8", 8, 6, seed) for seed in range(3)]
