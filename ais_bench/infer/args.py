@@ -73,7 +73,10 @@ def nonnegative_int(value) -> int:
 
 
 def device_list(value) -> list[int]:
-    """``"0"`` -> [0]; ``"0,1,2"`` -> [0, 1, 2]; each id in ais_bench's range [0, 255]."""
+    """``"0"`` -> [0]; ``"0,1,2"`` -> [0, 1, 2]; each id in ais_bench's range [0, 255].
+
+    A device may appear twice (two workers on one device), as ais_bench allows.
+    """
     devices = []
     for part in str(value).split(","):
         device = _integer(part.strip())
@@ -81,8 +84,6 @@ def device_list(value) -> list[int]:
             raise argparse.ArgumentTypeError(
                 f"device:{device} is invalid. valid value range is [0, 255]")
         devices.append(device)
-    if len(set(devices)) != len(devices):
-        raise argparse.ArgumentTypeError(f"device list {value!r} names a device twice")
     return devices
 
 

@@ -11,12 +11,16 @@ It follows ais_bench's benchmark_process step by step, on :class:`InferSession`:
    ``--loop`` times), writing the outputs into ``<output>/<date-time>/``;
 4. print ais_bench's Performance Summary and write ``<output>/<date-time>_summary.json``
    with its keys, then openacl's additions: percentiles 50/90/99 of every time, the
-   end-to-end latency of each inference call and the H2D / compute / D2H split.
+   end-to-end latency of each inference call and the H2D / compute / D2H split
+   (:mod:`ais_bench.infer.summary`).
 
 ``--device 0,1`` runs one worker process per device, as ais_bench does; the devices exist
 on openacl as ``OPENACL_DEVICE_COUNT`` says, and when that is not set the run emulates as
 many devices as the list needs. ``--pipeline`` reads, executes (``--threads`` sessions) and
-writes on separate threads. ``--dymShape_range`` runs every shape of the range.
+writes on separate threads. ``--dymShape_range`` runs every shape of the range (outputs,
+with ``--output``, in ``<date-time>_dymshape<k>/``). ``--run_mode`` array, files and tensor
+behave alike here (inputs are numpy arrays copied into device memory); full reads every
+batch before the first inference and writes every output after the last.
 """
 
 from __future__ import annotations
