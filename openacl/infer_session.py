@@ -36,7 +36,6 @@ import weakref
 
 import numpy as np
 
-from openacl.constants import DataType
 from openacl.errors import AclError, GeParamInvalid
 from openacl.model import dynamic
 from openacl.model.aipp_dynamic import DynamicAipp, check_for_model, pack
@@ -48,6 +47,9 @@ from openacl.model.ranged import RangedExecutor
 from openacl.runtime import RUNTIME, transfers
 from openacl.runtime.handles import handles
 from openacl.runtime.memory import DEVICE
+from openacl import session_feeds
+from openacl.session_tensors import (COPY_TIMES, CopyTimes, DeviceTensor, SessionError,
+                                     free_allocation)
 
 __all__ = ["ModelSession", "DeviceTensor", "SessionError", "CopyTimes", "COPY_TIMES", "MODES",
            "finalize_sessions"]
@@ -60,24 +62,6 @@ _GEAR_MODES = {"batch": "dymbatch", "hw": "dymhw", "dims": "dymdims"}
 _DEFAULT_CUSTOM_SIZE = 100000
 _perf = time.perf_counter
 
-
-class SessionError(RuntimeError):
-    """A call the session refuses: wrong feeds, a mode the model does not have, ..."""
-
-
-class CopyTimes:
-    """Every host-to-device and device-to-host copy of the sessions, in ms, in order."""
-
-    def __init__(self):
-        self.h2d: list[float] = []
-        self.d2h: list[float] = []
-
-    def reset(self) -> None:
-        self.h2d.clear()
-        self.d2h.clear()
-
-
-COPY_TIMES = CopyTimes()
 
 
 class ModelSession:
@@ -168,13 +152,13 @@ class ModelSession:
             raise SessionError("the session was released (free_resource / close): create a "
                                "new one")
         arrays = [feed if feed.__class__ is np.ndarray and feed.flags.c_contiguous
-                  else _as_array(feed) for feed in feeds]
+                  else session_feeds.as_array(feed) for feed in feeds]
         ioset = state.static_set
         real_batch = None
         if mode == "static" and ioset is not None and len(arrays) == ioset.count:
             for array, shape, dtype in zip(arrays, ioset.input_shapes, ioset.input_dtypes):
                 if array.shape != shape or array.dtype != dtype:
-                    _check_arrays(arrays, self.inputs, ioset.input_shapes)
+                    session_feeds.check_arrays(arrays, self.inputs, ioset.input_shapes)
                     break
         else:
             ioset, real_batch = self._select(arrays, mode, custom_sizes, gear)
@@ -305,7 +289,7 @@ class ModelSession:
     # ------------------------------------------------------------------ tensors
     def device_tensor(self, array) -> "DeviceTensor":
         """A copy of ``array`` in this session's device memory (freed with the session)."""
-        tensor = DeviceTensor.from_array(_as_array(array)).to_device(self.device_id)
+        tensor = DeviceTensor.from_array(session_feeds.as_array(array)).to_device(self.device_id)
         self._tensors.add(tensor)
         return tensor
 
@@ -362,25 +346,25 @@ class ModelSession:
                 raise SessionError(f"not a {mode} model! It is a static model: infer with "
                                    f"mode='static'")
             if mode == "dymshape":
-                _custom_sizes(custom_sizes, self.outputs, True)      # checked, as ais_bench does
+                session_feeds.custom_sizes(custom_sizes, self.outputs, True)      # checked, as ais_bench does
             ioset = state.static_set
-            _check_arrays(arrays, self.inputs, ioset.input_shapes)
+            session_feeds.check_arrays(arrays, self.inputs, ioset.input_shapes)
             return ioset, None
         wanted = _GEAR_MODES[gears.kind]
         if mode != wanted:
             raise SessionError(f"not a {mode} model! It has dynamic {gears.kind} gears "
-                               f"{_gear_list(gears)}: infer with mode='{wanted}'")
+                               f"{session_feeds.gear_list(gears)}: infer with mode='{wanted}'")
         if gear is None:
-            gear, batch = _choose_gear(gears, self.inputs, arrays)
+            gear, batch = session_feeds.choose_gear(gears, self.inputs, arrays)
         else:
             gear, batch = tuple(int(v) for v in gear), None
             if gear not in gears.values:
                 raise SessionError(f"{list(gear)} is not a gear of the model; its "
-                                   f"{gears.kind} gears are {_gear_list(gears)}")
+                                   f"{gears.kind} gears are {session_feeds.gear_list(gears)}")
         ioset = state.gear_set(gear)
         if batch is not None:
-            _pad_batch(arrays, self.inputs, gears, gear[0])
-        _check_arrays(arrays, self.inputs, ioset.input_shapes)
+            session_feeds.pad_batch(arrays, self.inputs, gears, gear[0])
+        session_feeds.check_arrays(arrays, self.inputs, ioset.input_shapes)
         return ioset, batch
 
     def _outputs(self, ioset, real_batch, out_array):
@@ -403,144 +387,17 @@ class ModelSession:
                 if views is not None:
                     view = views[index]
                     if axis is not None:
-                        view = _cut_batch(view, axis, real_batch)
+                        view = session_feeds.cut_batch(view, axis, real_batch)
                     array = view.copy()
                 else:
                     array = np.empty(shape, dtype)
                     if array.nbytes:
                         copy(array.ctypes.data, address, array.nbytes)
                     if axis is not None:
-                        array = _cut_batch(array, axis, real_batch).copy()
+                        array = session_feeds.cut_batch(array, axis, real_batch).copy()
                 d2h.append((_perf() - begin) * 1000.0)
             results.append(array)
         return results
-
-
-class DeviceTensor:
-    """A tensor on a device or on the host, as ais_bench's ``aclruntime.Tensor``.
-
-    ``to_device`` / ``to_host`` move it (and free what it leaves behind); ``numpy()`` or
-    ``np.array(tensor)`` read a host tensor (a device tensor refuses, as on an NPU). Device
-    memory is freed by ``free()``, by ``to_host()``, with the session that made it, or when
-    the tensor is garbage-collected.
-    """
-
-    __slots__ = ("shape", "dtype", "device_id", "_host", "_allocation", "_backend",
-                 "_finalizer", "__weakref__")
-
-    def __init__(self, shape, dtype, device_id: int = -1):
-        self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
-        self.device_id = device_id
-        self._host = None
-        self._allocation = None
-        self._backend = None
-        self._finalizer = None
-
-    @classmethod
-    def from_array(cls, array: np.ndarray) -> "DeviceTensor":
-        tensor = cls(array.shape, array.dtype)
-        tensor._host = np.ascontiguousarray(array)
-        return tensor
-
-    @classmethod
-    def copy_of(cls, address: int, shape, dtype, device_id: int, backend) -> "DeviceTensor":
-        """A device tensor holding a copy of ``nbytes`` at device ``address``."""
-        tensor = cls(shape, dtype, device_id)
-        tensor._allocate(device_id)
-        if tensor.nbytes:
-            backend.copy(tensor._allocation.address, address, tensor.nbytes)
-        return tensor
-
-    def __repr__(self):
-        where = "host" if self.is_host else f"device {self.device_id}"
-        return f"<DeviceTensor {self.shape} {self.dtype} on {where}>"
-
-    @property
-    def nbytes(self) -> int:
-        count = 1
-        for d in self.shape:
-            count *= d
-        return count * self.dtype.itemsize
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def is_host(self) -> bool:
-        return self._allocation is None
-
-    @property
-    def address(self) -> int:
-        if self._allocation is None:
-            raise SessionError("the tensor is on the host: call to_device first")
-        return self._allocation.address
-
-    def to_device(self, device_id: int = 0) -> "DeviceTensor":
-        if self._allocation is not None:
-            if device_id == self.device_id:
-                return self
-            self.to_host()
-        if self._host is None:
-            raise SessionError("the tensor was freed")
-        self._allocate(device_id)
-        if self.nbytes:
-            begin = _perf()
-            self._backend.copy(self._allocation.address, self._host.ctypes.data, self.nbytes)
-            COPY_TIMES.h2d.append((_perf() - begin) * 1000.0)
-        self._host = None
-        return self
-
-    def to_host(self) -> "DeviceTensor":
-        if self._allocation is None:
-            if self._host is None:
-                raise SessionError("the tensor was freed")
-            return self
-        array = np.empty(self.shape, self.dtype)
-        if array.nbytes:
-            begin = _perf()
-            self._backend.copy(array.ctypes.data, self._allocation.address, array.nbytes)
-            COPY_TIMES.d2h.append((_perf() - begin) * 1000.0)
-        self.free()
-        self._host = array
-        self.device_id = -1
-        return self
-
-    def numpy(self) -> np.ndarray:
-        return np.asarray(self)
-
-    def __array__(self, dtype=None, copy=None):
-        if self._allocation is not None:
-            raise SessionError("tensor is in npu. can't convert to numpy array (call "
-                               "to_host first)")
-        if self._host is None:
-            raise SessionError("the tensor was freed")
-        array = self._host
-        return array if dtype is None else array.astype(dtype, copy=False)
-
-    def copy_to(self, address: int) -> None:
-        """Copy this tensor's bytes to device ``address`` (an input block)."""
-        if self._allocation is not None:
-            self._backend.copy(address, self._allocation.address, self.nbytes)
-        elif self._host is not None:
-            _backend_of_address(address).copy(address, self._host.ctypes.data, self.nbytes)
-        else:
-            raise SessionError("the tensor was freed")
-
-    def free(self) -> None:
-        """Free the device memory (idempotent); a host tensor is dropped."""
-        if self._finalizer is not None:
-            self._finalizer()
-            self._finalizer = None
-        self._allocation = None
-
-    def _allocate(self, device_id: int) -> None:
-        device = RUNTIME.device(device_id)
-        self._allocation = RUNTIME.memory.allocate(device.arena, max(self.nbytes, 1), DEVICE)
-        self._backend = device.backend
-        self._finalizer = weakref.finalize(self, _free_allocation, self._allocation)
-        self.device_id = device_id
 
 
 def finalize_sessions() -> None:
@@ -668,7 +525,7 @@ class _State:
 
     def _free(self, allocation) -> None:
         self.allocations.remove(allocation)
-        _free_allocation(allocation)
+        free_allocation(allocation)
 
     def _dataset(self) -> Dataset:
         dataset = Dataset()
@@ -705,8 +562,8 @@ class _State:
             output_shapes = list(gears.output_shapes[gear])
         ioset = _IOSet(inputs, outputs, input_shapes, output_shapes, input_addresses,
                        [b.address for b in self.output_blocks],
-                       [_numpy_dtype(t) for t in description.outputs])
-        ioset.input_dtypes = [_numpy_dtype(t) for t in description.data_inputs]
+                       [session_feeds.numpy_dtype(t) for t in description.outputs])
+        ioset.input_dtypes = [session_feeds.numpy_dtype(t) for t in description.data_inputs]
         if self.backend.name == "cpu":
             # Device memory is host memory on this backend: numpy views copy in and out
             # with one call each (other backends copy through backend.copy).
@@ -719,7 +576,7 @@ class _State:
             model = self.model
             if gears.kind == "batch":
                 dynamic.set_batch(model, inputs, description.dynamic_index, gear[0])
-                ioset.batch_axes = _batch_axes(gears, gear)
+                ioset.batch_axes = session_feeds.batch_axes(gears, gear)
             elif gears.kind == "hw":
                 dynamic.set_hw(model, inputs, description.dynamic_index, *gear)
             else:
@@ -747,8 +604,8 @@ class _State:
         description = self.description
         inputs_info = description.data_inputs
         for array, tensor in zip(arrays, inputs_info):
-            _check_dtype(array, tensor, inputs_info.index(tensor))
-        sizes = _custom_sizes(custom_sizes, description.outputs, dymshape)
+            session_feeds.check_dtype(array, tensor, inputs_info.index(tensor))
+        sizes = session_feeds.custom_sizes(custom_sizes, description.outputs, dymshape)
         ioset = self.range_set
         if ioset is None:
             inputs, outputs = self._dataset(), self._dataset()
@@ -763,7 +620,7 @@ class _State:
             ioset = self.range_set = _IOSet(inputs, outputs, None, None,
                                             [0] * len(inputs_info),
                                             [0] * len(description.outputs),
-                                            [_numpy_dtype(t) for t in description.outputs])
+                                            [session_feeds.numpy_dtype(t) for t in description.outputs])
             ioset.input_descs = [inputs.tensor_descs[i] for i in range(len(inputs_info))]
             ioset.blocks = [None] * len(inputs_info)
             ioset.out_blocks = [None] * len(description.outputs)
@@ -802,7 +659,7 @@ class _State:
                     if desc.handle and handles.objects.get(desc.handle) is desc:
                         handles.remove(desc.handle)
             for allocation in self.allocations:
-                _free_allocation(allocation)
+                free_allocation(allocation)
         finally:
             self.allocations = []
             self.datasets = []
@@ -822,193 +679,11 @@ class _State:
             RUNTIME.set_current_context(previous)
 
 
-def _free_allocation(allocation) -> None:
-    """Free ``allocation`` if it is still the live one at its address (not after finalize)."""
-    memory = RUNTIME.memory
-    if memory.find(allocation.address) is allocation:
-        try:
-            memory.free(allocation.address, DEVICE)
-        except AclError:
-            pass
-
-
-def _numpy_dtype(tensor: TensorInfo) -> np.dtype:
-    """The numpy dtype of a tensor's buffer (raw uint16 for bfloat16, which numpy lacks)."""
-    return np.dtype(np.uint16) if tensor.data_type == DataType.ACL_BF16 else tensor.dtype
-
-
 def _view(address: int, shape, dtype) -> np.ndarray:
     """A numpy array over ``shape`` elements at a host-addressable device ``address``."""
     count = math.prod(shape)
     raw = (ctypes.c_char * max(count * dtype.itemsize, 1)).from_address(address)
     return np.frombuffer(raw, dtype, count=count).reshape(shape)
-
-
-def _backend_of_address(address: int):
-    for device in RUNTIME.devices:
-        if device.arena.base <= address < device.arena.end:
-            return device.backend
-    return RUNTIME.devices[0].backend
-
-
-def _as_array(feed):
-    """A C-contiguous numpy array (or a DeviceTensor) for one feed."""
-    if isinstance(feed, np.ndarray):
-        return np.ascontiguousarray(feed)
-    if isinstance(feed, DeviceTensor):
-        return feed
-    if isinstance(feed, np.generic):
-        return np.array(feed).reshape(1)
-    numpy = getattr(feed, "numpy", None)
-    if callable(numpy):                   # torch tensors, and anything shaped like them
-        detach = getattr(feed, "detach", None)
-        if callable(detach):
-            feed = detach()
-            cpu = getattr(feed, "cpu", None)
-            feed = cpu() if callable(cpu) else feed
-        return np.ascontiguousarray(feed.numpy())
-    raise SessionError(f"type:{type(feed)} invalid (feeds are numpy arrays, numpy scalars, "
-                       f"torch tensors or device tensors)")
-
-
-def _describe(tensor: TensorInfo, shape) -> str:
-    count = 1
-    for d in shape:
-        count *= d
-    return (f"dtype {_numpy_dtype(tensor).name}, shape {tuple(shape)} "
-            f"({count * tensor.itemsize} bytes)")
-
-
-def _check_dtype(array, tensor: TensorInfo, index: int) -> None:
-    if array.dtype != _numpy_dtype(tensor):
-        raise SessionError(f"input {index} ({tensor.name!r}) has dtype {array.dtype.name}; the "
-                           f"model takes {_numpy_dtype(tensor).name} (dims {tensor.dims})")
-
-
-def _check_arrays(arrays, tensors, shapes) -> None:
-    """Each array must have its input's dtype and shape, or its element count (a flat array
-    of the right size is accepted, as ais_bench compares sizes). An AIPP input takes its raw
-    image bytes (at most ``max_src_image_size`` of them for dynamic AIPP)."""
-    for index, (array, tensor, shape) in enumerate(zip(arrays, tensors, shapes)):
-        if array.shape == shape and array.dtype == _numpy_dtype(tensor):
-            continue
-        _check_dtype(array, tensor, index)
-        count = math.prod(array.shape)
-        if tensor.aipp is not None:
-            need = math.prod(shape)
-            if count == need or tensor.aipp.dynamic and 0 < count <= need:
-                continue
-            raise SessionError(f"input {index} ({tensor.name!r}) holds {count} bytes; the "
-                               f"model's AIPP input takes "
-                               f"{'at most ' if tensor.aipp.dynamic else ''}{need} bytes of "
-                               f"raw uint8 image (dims {tensor.dims})")
-        if count != math.prod(shape):
-            raise SessionError(f"input {index} ({tensor.name!r}) has shape {array.shape} "
-                               f"({array.nbytes} bytes); the model takes "
-                               f"{_describe(tensor, shape)}")
-
-
-def _gear_list(gears) -> list:
-    return [g[0] if gears.kind == "batch" else list(g) for g in gears.values]
-
-
-def _dynamic_values(gears, tensors, arrays):
-    """The values of the arrays' dynamic axes, in the gears' input order."""
-    by_name = {t.name: a for t, a in zip(tensors, arrays)}
-    values = []
-    for name in gears.input_order:
-        dims = gears.input_dims[name]
-        array = by_name.get(name)
-        if array is None:
-            continue
-        if array.ndim != len(dims):
-            index = [t.name for t in tensors].index(name)
-            raise SessionError(f"input datas and intensors dim not matched! Input {index} "
-                               f"({name!r}) has shape {array.shape}; the model takes dims "
-                               f"{dims} (-1: dynamic)")
-        values.extend(array.shape[axis] for axis, d in enumerate(dims) if d == -1)
-    return values
-
-
-def _choose_gear(gears, tensors, arrays):
-    """(gear, real batch to cut back to, or None) for the arrays."""
-    values = _dynamic_values(gears, tensors, arrays)
-    if gears.kind == "batch":
-        batches = set(values)
-        if len(batches) != 1:
-            raise SessionError(f"input datas and intensors dim not matched! The inputs' "
-                               f"batch axes disagree: {values}")
-        (batch,) = batches
-        fitting = sorted(g for g in gears.values if g[0] >= batch)
-        if not fitting:
-            raise SessionError(f"batch {batch} is larger than the largest batch gear "
-                               f"{max(g[0] for g in gears.values)} of the model (gears "
-                               f"{_gear_list(gears)}): split it")
-        gear = fitting[0]
-        return gear, (batch if gear[0] != batch else None)
-    gear = tuple(values)
-    if gears.kind == "hw":
-        gear = tuple(values[:2])
-        if len(set(zip(values[0::2], values[1::2]))) > 1:
-            raise SessionError(f"the inputs' dynamic H, W disagree: {values}")
-    if gear not in gears.values:
-        what = "image size (h, w)" if gears.kind == "hw" else "dims"
-        raise SessionError(f"the inputs' {what} {list(gear)} is not a gear of the model; "
-                           f"its gears are {_gear_list(gears)}")
-    return gear, None
-
-
-def _pad_batch(arrays, tensors, gears, gear_batch: int) -> None:
-    """Pad each batched array with zeros along its dynamic axis up to ``gear_batch``."""
-    for index, tensor in enumerate(tensors):
-        dims = gears.input_dims.get(tensor.name)
-        if dims is None:
-            continue
-        array = arrays[index]
-        if array.__class__ is DeviceTensor:
-            array = arrays[index] = np.asarray(array.to_host())
-        widths = [(0, gear_batch - array.shape[axis]) if d == -1 else (0, 0)
-                  for axis, d in enumerate(dims)]
-        arrays[index] = np.pad(array, widths)
-
-
-def _batch_axes(gears, gear) -> dict[int, int]:
-    """Output index -> the axis that follows the batch (differs between gears, equals it)."""
-    shapes = [gears.output_shapes[g] for g in gears.values]
-    axes = {}
-    for index, shape in enumerate(gears.output_shapes[gear]):
-        for axis, size in enumerate(shape):
-            varies = len({s[index][axis] for s in shapes}) > 1
-            if size == gear[0] and (varies or len(gears.values) == 1):
-                axes[index] = axis
-                break
-    return axes
-
-
-def _cut_batch(array, axis: int, batch: int):
-    """The first ``batch`` entries of ``array`` along ``axis`` (a view)."""
-    index = [slice(None)] * array.ndim
-    index[axis] = slice(0, batch)
-    return array[tuple(index)]
-
-
-def _custom_sizes(custom_sizes, outputs, dymshape: bool) -> list[int]:
-    """Bytes for each output of a shape-range model."""
-    if isinstance(custom_sizes, bool) or not isinstance(custom_sizes, (int, list, tuple)):
-        raise SessionError(f"custom_sizes:{custom_sizes} type:{type(custom_sizes)} invalid")
-    if isinstance(custom_sizes, int):
-        sizes = [custom_sizes] * len(outputs)
-    else:
-        sizes = list(custom_sizes)
-        if len(sizes) != len(outputs):
-            raise SessionError(f"custom_sizes gives {len(sizes)} sizes; the model has "
-                               f"{len(outputs)} outputs")
-    if not dymshape:                         # static mode: the model's own sizes first
-        sizes = [t.size or size for t, size in zip(outputs, sizes)]
-    for size in sizes:
-        if not isinstance(size, int) or size <= 0:
-            raise SessionError(f"custom_sizes must be positive ints, not {custom_sizes!r}")
-    return sizes
 
 
 @atexit.register
