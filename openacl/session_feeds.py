@@ -8,11 +8,12 @@ import math
 import numpy as np
 
 from openacl.constants import DataType
-
 from openacl.model.description import TensorInfo
 from openacl.session_tensors import DeviceTensor, SessionError
 
-__all__ = ['numpy_dtype', 'as_array', 'describe', 'check_dtype', 'check_arrays', 'gear_list', 'dynamic_values', 'choose_gear', 'pad_batch', 'batch_axes', 'cut_batch', 'custom_sizes']
+__all__ = ["numpy_dtype", "as_array", "describe", "check_dtype", "check_arrays", "gear_list",
+           "dynamic_values", "choose_gear", "pad_batch", "batch_axes", "cut_batch",
+           "custom_sizes"]
 
 def numpy_dtype(tensor: TensorInfo) -> np.dtype:
     """The numpy dtype of a tensor's buffer (raw uint16 for bfloat16, which numpy lacks)."""
