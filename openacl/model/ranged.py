@@ -14,7 +14,7 @@ import ctypes
 from openacl.constants import ErrorCode
 from openacl.errors import AclError, GeParamInvalid, ModelExecuteFailed
 from openacl.model.dataset import Dataset, TensorDesc
-from openacl.model.executor import BoundRun, Executor, _nbytes
+from openacl.model.executor import _CACHE_LIMIT, BoundRun, Executor, _nbytes
 from openacl.runtime.handles import handles
 
 __all__ = ["RangedExecutor"]
@@ -53,7 +53,7 @@ class RangedExecutor(Executor):
         if bound is None or bound.stamp != stamp:
             self._check_counts(inputs, outputs)
             bound = self._bind_ranged(inputs, outputs, shapes, allocate_outputs, stamp)
-            self._cache[key] = bound
+            _remember(self._cache, key, bound)
         return bound
 
     def _input_shapes(self, inputs: Dataset) -> dict[str, tuple]:
@@ -92,9 +92,10 @@ class RangedExecutor(Executor):
         key = tuple(shapes.values())
         if key not in self._inferred:
             try:
-                self._inferred[key] = self._infer(shapes)
+                inferred = self._infer(shapes)
             except Exception:  # noqa: BLE001 - unknown shapes: the engine allocates outputs
-                self._inferred[key] = None
+                inferred = None
+            _remember(self._inferred, key, inferred)
         inferred = self._inferred[key]
         bound_outputs = None
         if inferred is not None and all(-1 not in s for s in inferred):
@@ -135,3 +136,11 @@ class RangedExecutor(Executor):
                 outputs.tensor_descs[index] = desc
             else:
                 desc.dims = list(dims)
+
+
+def _remember(cache: dict, key, value) -> None:
+    """Keep at most ``_CACHE_LIMIT`` shapes (the oldest goes): a program feeding ever new
+    shapes must not grow the executor without bound."""
+    if key not in cache and len(cache) >= _CACHE_LIMIT:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
