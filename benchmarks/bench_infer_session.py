@@ -106,7 +106,13 @@ def bench_cli(workdir: str, loops: int) -> dict:
     (summary_path,) = glob.glob(os.path.join(out, "*summary.json"))
     with open(summary_path) as file:
         summary = json.load(file)
-    return {"summary_file": os.path.basename(summary_path), "summary": summary}
+    compute = sum(summary["npu_compute_time_list"])           # every execution, in ms
+    h2d, d2h = sum(summary["h2d_latency_list"]), sum(summary["d2h_latency_list"])
+    e2e = sum(summary["e2e_latency_list"])                    # inputs in -> outputs out
+    return {"executions": summary["executions"], "compute_ms": compute, "h2d_ms": h2d,
+            "d2h_ms": d2h, "e2e_ms": e2e, "compute_share": compute / e2e,
+            "host_ms_per_execution": (e2e - compute - h2d - d2h) / summary["executions"],
+            "compute_mean_ms": summary["NPU_compute_time"]["mean"], "summary": summary}
 
 
 def main() -> int:
@@ -134,9 +140,11 @@ def main() -> int:
                       f"{r['max_abs_difference']:.2e}")
         if "cli" in parts:
             r = results["cli"] = bench_cli(workdir, args.loops)
-            s = r["summary"]
-            print("ais_bench CLI summary (ResNet-50 b1):",
-                  {k: s[k] for k in s if not isinstance(s[k], (dict, list))})
+            print(f"ais_bench CLI, ResNet-50 b1, {r['executions']} executions: compute "
+                  f"{r['compute_ms']:.1f} ms (mean {r['compute_mean_ms']:.2f}) of "
+                  f"{r['e2e_ms']:.1f} ms end to end ({r['compute_share']:.4f}); H2D "
+                  f"{r['h2d_ms']:.3f} ms, D2H {r['d2h_ms']:.3f} ms, the rest "
+                  f"{r['host_ms_per_execution'] * 1e3:.1f} us per execution")
     if args.json:
         with open(args.json, "w") as file:
             json.dump(results, file, indent=2)
