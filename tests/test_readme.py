@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
@@ -37,3 +38,42 @@ def test_readme_media_examples_run(tmp_path, marker, printed):
     assert result.returncode == 0, result.stderr
     assert printed in result.stdout
     assert "Warning" not in result.stderr
+
+
+def test_readme_infer_session_example_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    example = next(b for b in blocks if "InferSession(0" in b)
+    result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True,
+                            timeout=120, cwd=README.parent)
+    assert result.returncode == 0, result.stderr
+    predicted, label = re.search(r"predicted (\d+) label (\d+)", result.stdout).groups()
+    assert predicted == label                     # the bundled classifier gets this one right
+    assert "Warning" not in result.stderr
+
+
+def test_readme_ais_bench_commands_run(tmp_path):
+    """The CLI lines of the README, on the bundled digits model converted by atc."""
+    import shutil
+    import shlex
+    from importlib import resources
+
+    text = README.read_text()
+    block = text[text.index("## ais_bench"):]
+    block = re.search(r"```bash\n(.*?)```", block, re.S).group(1).replace("\\\n", " ")
+    shutil.copy(resources.files("openacl.assets") / "digits_cnn.onnx", tmp_path / "digits.onnx")
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        np.save(images / f"digit_{i}.npy", rng.random((1, 1, 8, 8), np.float32))
+    for line in filter(None, (line.strip() for line in block.splitlines())):
+        argv = shlex.split(line)
+        if argv[0] == "atc":
+            argv = [sys.executable, "-m", "openacl.atc", *argv[1:]]
+        else:
+            argv[0] = sys.executable
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert result.returncode == 0, (line, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+    outputs = sorted((tmp_path / "result").glob("*/*.npy"))
+    assert len(outputs) == 10                        # one output file per input file
