@@ -24,31 +24,18 @@ import tempfile
 
 import numpy as np
 import onnx
-import onnx.helper as helper
 import onnxruntime as ort
-from onnx import TensorProto
 
 import acl
 from openacl.engines.onnxruntime_cpu import session_options
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import DeviceModel, acl_session, alternate  # noqa: E402
+from common import DeviceModel, acl_session, alternate, tiny_add_model  # noqa: E402
 from resnet import build_resnet50  # noqa: E402
 
 
-def _tiny_model() -> onnx.ModelProto:
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "y"], ["z"])], "tiny",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16]),
-         helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 16])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model
-
-
 def bench_tiny(workdir: str, rounds: int) -> dict:
-    model = _tiny_model()
+    model = tiny_add_model()
     path = os.path.join(workdir, "tiny.onnx")
     onnx.save(model, path)
     feeds = {"x": np.ones((1, 16), np.float32), "y": np.full((1, 16), 2, np.float32)}

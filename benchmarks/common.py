@@ -6,10 +6,13 @@ import contextlib
 import time
 
 import numpy as np
+import onnx
+import onnx.helper as helper
+from onnx import TensorProto
 
 import acl
 
-__all__ = ["acl_session", "DeviceModel", "alternate"]
+__all__ = ["acl_session", "DeviceModel", "alternate", "tiny_add_model"]
 
 
 @contextlib.contextmanager
@@ -103,3 +106,15 @@ def alternate(first, second, calls: int, rounds: int, warmup: bool = True) -> tu
                 function()
             best[slot] = min(best[slot], (time.perf_counter() - start) / calls)
     return best[0], best[1]
+
+
+def tiny_add_model() -> onnx.ModelProto:
+    """z = x + y on [1, 16] floats: a model whose run costs next to nothing."""
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "y"], ["z"])], "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16]),
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 16])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
