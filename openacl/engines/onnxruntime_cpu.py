@@ -82,6 +82,8 @@ class OrtBinding(Binding):
 
 
 class OrtSession(EngineSession):
+    precision = "f32"
+
     def __init__(self, model_bytes: bytes):
         self.session = ort.InferenceSession(model_bytes, session_options(),
                                             providers=["CPUExecutionProvider"])
@@ -107,7 +109,10 @@ class OrtSession(EngineSession):
 
 @register_engine
 class OrtEngine(Engine):
+    """ONNX Runtime computes in the model's own types: it offers ``"f32"`` (exact) only."""
+
     name = "onnxruntime"
 
-    def load(self, model_bytes: bytes) -> OrtSession:
+    def load(self, model_bytes: bytes, precision: str = "f32") -> OrtSession:
+        self._check_precision(precision)
         return OrtSession(model_bytes)
