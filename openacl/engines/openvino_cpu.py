@@ -1,0 +1,271 @@
+"""The OpenVINO engine: OpenVINO's CPU plugin, one infer request per binding.
+
+A binding wraps the caller's buffers in ``ov.Tensor`` objects that share their memory (numpy
+views over the raw addresses), so OpenVINO reads inputs from and writes outputs to the
+caller's memory directly: execution costs no copies. ``InferRequest.infer`` releases the GIL
+while the graph runs. Infer requests are cheap (the compiled model keeps the working memory
+per stream), so each binding has its own and bindings run concurrently on different threads.
+
+Precisions map to OpenVINO's ``INFERENCE_PRECISION_HINT``: ``"f32"`` keeps every layer in
+fp32 (OpenVINO's CPU default on a bf16-capable CPU is bf16, so it is always set), ``"bf16"``
+and ``"f16"`` let the plugin run floating-point layers in that type where the CPU has it
+(``OPTIMIZATION_CAPABILITIES``). A model OpenVINO cannot read or compile is refused at load
+with ``EngineUnsupported`` and the reason, so the caller can fall back to onnxruntime.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import threading
+
+import numpy as np
+import openvino as ov
+from onnx import TensorProto
+from openvino._pyopenvino import InferRequest as _RawInferRequest
+
+from openacl.engines.base import (Binding, Engine, EngineSession, EngineUnsupported,
+                                  TensorSpec, register_engine)
+
+__all__ = ["OvEngine", "OvSession", "OvBinding", "compile_config", "core"]
+
+_HINTS = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
+_CAPABILITY = {"bf16": "BF16", "f16": "FP16"}       # OPTIMIZATION_CAPABILITIES entries
+
+_OV_TO_NUMPY = {
+    "f32": np.float32, "f16": np.float16, "f64": np.float64, "i8": np.int8, "i16": np.int16,
+    "i32": np.int32, "i64": np.int64, "u8": np.uint8, "u16": np.uint16, "u32": np.uint32,
+    "u64": np.uint64, "boolean": np.bool_,
+    # numpy has no bfloat16: raw 2-byte patterns, as the onnxruntime engine hands them back.
+    "bf16": np.uint16,
+}
+
+# The raw C++ infer call: ``infer(request, inputs, share_outputs, decode_strings)``. It
+# releases the GIL; with no inputs and shared outputs it converts nothing and copies nothing.
+_INFER = _RawInferRequest.infer
+_NO_INPUTS: dict = {}
+
+_core: ov.Core | None = None
+_core_lock = threading.Lock()
+
+
+def core() -> ov.Core:
+    """The process's OpenVINO ``Core`` (created on first use)."""
+    global _core
+    if _core is None:
+        with _core_lock:
+            if _core is None:
+                _core = ov.Core()
+    return _core
+
+
+def compile_config(precision: str) -> dict:
+    """The CPU plugin settings openacl compiles with (``OPENACL_ENGINE_THREADS`` sets the
+    threads): one stream using every core, the precision's ``INFERENCE_PRECISION_HINT``."""
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": _HINTS[precision]}
+    threads = os.environ.get("OPENACL_ENGINE_THREADS")
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = int(threads)
+    return config
+
+
+class OvBinding(Binding):
+    """An infer request whose tensors are views of the caller's buffers."""
+
+    def __init__(self, session: OvSession):
+        self._session = session
+        self.request = session.compiled.create_infer_request()
+        self._engine_outputs: list[tuple[int, bool]] = []    # (output index, is bfloat16)
+        self._input_buffers: dict[str, tuple[int, int]] = {}  # name -> (address, bytes)
+        self._passthrough: dict[int, tuple[str, int]] = {}   # output address -> (input, bytes)
+        self._run = None                                     # the runner, built on first run
+
+    def bind_input(self, name, dtype, shape, address):
+        tensor, nbytes = _tensor(dtype, shape, address)
+        self.request.set_input_tensor(self._session.input_index(name), tensor)
+        self._input_buffers[name] = (address, nbytes)
+        self._run = None
+
+    def bind_output(self, name, dtype, shape, address):
+        index = self._session.output_index(name)
+        tensor, nbytes = _tensor(dtype, shape, address)
+        self._run = None
+        if name in self._session.passthrough:
+            # A graph output that is a graph input: OpenVINO's CPU plugin writes nothing into
+            # a tensor set on such an output, and zeroes the other outputs set with it
+            # (found by the contract tests). The run copies the input over instead.
+            self._passthrough[address] = (name, nbytes)
+            return
+        self.request.set_output_tensor(index, tensor)
+
+    def bind_output_to_engine(self, name):
+        index = self._session.output_index(name)
+        bf16 = self._session.outputs[index].dtype == np.uint16 and \
+            self._session.output_types[index] == "bf16"
+        self._engine_outputs.append((index, bf16))
+
+    def engine_outputs(self):
+        arrays = []
+        for index, bf16 in self._engine_outputs:
+            data = self.request.get_output_tensor(index).data
+            # Tensor.data shows bfloat16 as float16: hand back the raw 2-byte values.
+            arrays.append((data.view(np.uint16) if bf16 else data).copy())
+        return arrays
+
+    def runner(self):
+        """A zero-argument callable running the request (cached until the next bind)."""
+        if self._run is None:
+            self._run = self._build_runner()
+        return self._run
+
+    def _build_runner(self):
+        run = functools.partial(_INFER, self.request, _NO_INPUTS, True, False)
+        if not self._passthrough:
+            return run
+        copies = []
+        for target, (name, nbytes) in self._passthrough.items():
+            source, bound = self._input_buffers.get(name, (0, 0))
+            if not source:
+                raise ValueError(f"output {name!r} is the model's input {name!r}: bind that "
+                                 f"input before the output")
+            copies.append((target, source, min(nbytes, bound)))
+
+        def run_and_copy():
+            run()
+            for target, source, count in copies:
+                ctypes.memmove(target, source, count)
+        return run_and_copy
+
+
+class OvSession(EngineSession):
+    """A compiled model; ``new_binding`` gives each binding its own infer request."""
+
+    def __init__(self, model_bytes: bytes, precision: str):
+        self.precision = precision
+        ov_core = core()
+        try:
+            model = ov_core.read_model(model_bytes)
+        except Exception as error:  # noqa: BLE001 - any reader failure: not for this engine
+            raise EngineUnsupported(f"OpenVINO cannot read this model: {_reason(error)}")
+        try:
+            self.compiled = ov_core.compile_model(model, "CPU", compile_config(precision))
+        except Exception as error:  # noqa: BLE001 - any compiler failure: not for this engine
+            raise EngineUnsupported(f"OpenVINO cannot compile this model for the CPU: "
+                                    f"{_reason(error)}")
+        ports = (self.compiled.inputs, self.compiled.outputs)
+        graph_names = _graph_names(model_bytes) if any(
+            len(port.get_names()) != 1 for group in ports for port in group) else ((), ())
+        self.inputs, self._inputs = _specs(ports[0], graph_names[0], "input")
+        self.outputs, self._outputs = _specs(ports[1], graph_names[1], "output")
+        self.output_types = [port.get_element_type().get_type_name()
+                             for port in self.compiled.outputs]
+        self.passthrough = {spec.name for spec in self.outputs} & set(self._inputs)
+
+    def input_index(self, name: str) -> int:
+        try:
+            return self._inputs[name]
+        except KeyError:
+            raise ValueError(f"the model has no input {name!r}; its inputs: "
+                             f"{[s.name for s in self.inputs]}") from None
+
+    def output_index(self, name: str) -> int:
+        try:
+            return self._outputs[name]
+        except KeyError:
+            raise ValueError(f"the model has no output {name!r}; its outputs: "
+                             f"{[s.name for s in self.outputs]}") from None
+
+    def new_binding(self) -> OvBinding:
+        if self.compiled is None:
+            raise ValueError("the session is closed")
+        return OvBinding(self)
+
+    def run(self, binding: OvBinding) -> None:
+        (binding._run or binding.runner())()
+
+    def runner(self, binding: OvBinding):
+        return binding.runner()
+
+    def close(self) -> None:
+        self.compiled = None
+
+
+@register_engine
+class OvEngine(Engine):
+    """OpenVINO on the CPU: ``"f32"`` always; ``"bf16"`` / ``"f16"`` where the CPU has them."""
+
+    name = "openvino"
+
+    def capabilities(self) -> set[str]:
+        found = set(core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+        return {"f32"} | {p for p, capability in _CAPABILITY.items() if capability in found}
+
+    def load(self, model_bytes: bytes, precision: str = "f32") -> OvSession:
+        self._check_precision(precision)
+        return OvSession(model_bytes, precision)
+
+
+def _tensor(dtype, shape, address: int) -> tuple[ov.Tensor, int]:
+    """An ``ov.Tensor`` over ``address`` (no copy), and its size in bytes."""
+    shape = tuple(int(d) for d in shape)
+    count = 1
+    for d in shape:
+        count *= d
+    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
+        if dtype != TensorProto.BFLOAT16:
+            raise TypeError(f"ONNX element type {dtype} cannot be bound (only bfloat16 is "
+                            f"given by its ONNX type)")
+        array = _view(address, np.dtype(np.uint16), count)
+        return ov.Tensor(array, list(shape), ov.Type.bf16), array.nbytes
+    dtype = np.dtype(dtype)
+    array = _view(address, dtype, count).reshape(shape)
+    return ov.Tensor(array, shared_memory=True), array.nbytes
+
+
+def _view(address: int, dtype: np.dtype, count: int) -> np.ndarray:
+    """A numpy array over ``count`` elements at ``address`` (the caller keeps it alive)."""
+    nbytes = count * dtype.itemsize
+    if nbytes == 0:
+        return np.empty(count, dtype)
+    raw = (ctypes.c_uint8 * nbytes).from_address(address)
+    return np.frombuffer(raw, np.uint8).view(dtype)
+
+
+def _graph_names(model_bytes: bytes) -> tuple[set, set]:
+    """The ONNX graph's input and output names (for ports OpenVINO gives several names)."""
+    import onnx
+
+    graph = onnx.ModelProto.FromString(model_bytes).graph
+    weights = {tensor.name for tensor in graph.initializer}
+    return ({v.name for v in graph.input if v.name not in weights},
+            {v.name for v in graph.output})
+
+
+def _specs(ports, graph_names, what: str) -> tuple[list[TensorSpec], dict[str, int]]:
+    """Specs named as the ONNX graph names them; every name of a port finds its index."""
+    specs, index = [], {}
+    for i, port in enumerate(ports):
+        type_name = port.get_element_type().get_type_name()
+        dtype = np.dtype(_OV_TO_NUMPY.get(type_name, object))
+        shape = tuple(d.get_length() if d.is_static else None for d in port.get_partial_shape())
+        names = port.get_names()
+        if not names:
+            raise EngineUnsupported(f"OpenVINO gives {what} {i} no name")
+        # OpenVINO merges names (an input read through Identity also carries the Identity's
+        # output name): the graph's own name is the one the model layer binds.
+        known = sorted(names & graph_names) if len(names) > 1 else sorted(names)
+        name = known[0] if known else port.get_any_name()
+        specs.append(TensorSpec(name, dtype, shape))
+        for alias in names:
+            index.setdefault(alias, i)
+    return specs, index
+
+
+def _reason(error: Exception) -> str:
+    """OpenVINO's message without its source-location lines ("Exception from ...")."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    kept = [line for line in lines if line and not line.startswith(("Exception from ",
+                                                                        "Check '"))
+            and not line.startswith("To facilitate")]
+    return " ".join(kept) or type(error).__name__
