@@ -15,7 +15,7 @@ ACL_MEMCPY_DEVICE_TO_HOST = 2
 ACL_MEMCPY_DEVICE_TO_DEVICE = 3
 
 _ENV = ("OPENACL_STRICT", "OPENACL_RUN_MODE", "OPENACL_DEVICE_COUNT", "OPENACL_DEVICE_MEMORY",
-        "OPENACL_SOC_NAME")
+        "OPENACL_SOC_NAME", "OPENACL_PRECISION")
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,9 @@ def clean_runtime(monkeypatch):
     """Start each test with no runtime state; fail it if it leaked runtime resources."""
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
+    # atc-built models default to half precision (ATC's force_fp16); the suite compares
+    # them with ONNX Runtime exactly. tests/precision tests the default explicitly.
+    monkeypatch.setenv("OPENACL_PRECISION", "exact")
     openacl.runtime.reset()
     yield
     leaks = openacl.runtime.reset()

@@ -15,6 +15,9 @@ gear options                ``dynamic`` (see :mod:`openacl.atc.shapes`)
 ``--input_shape_range``     ``shape_range`` (see :mod:`openacl.atc.shapes`)
 ``--insert_op_conf``        ``aipp`` (one resolved AIPP config per input; the graph gets the
                             preprocessing nodes, see :mod:`openacl.atc.aipp_graph`)
+``--precision_mode`` etc.   ``precision`` (the mode, or ATC's default ``force_fp16``, with the
+                            ``--keep_dtype`` entries and the ``--modify_mixlist`` document; see
+                            :mod:`openacl.atc.precision`)
 ``--soc_version`` etc.      ``soc_version``, ``framework``, ``source``, ``cmdline``
 ==========================  ==================================================================
 
@@ -43,6 +46,7 @@ from openacl.atc.errors import (AtcError, AtcWarning, empty_value, invalid_value
                                 not_supported, required)
 from openacl.atc.options import AtcOptions, ignored_option_warnings, parse
 from openacl.atc.consistency import Skeleton
+from openacl.atc.precision import check_precision_flags, precision_record
 from openacl.atc.shapes import GEAR_OPTIONS, plan_inputs
 from openacl.atc.values import parse_name_list, parse_out_nodes, parse_output_type
 from openacl.model.description import Gears
@@ -77,12 +81,17 @@ def convert(options, on_warning=None) -> str:
         raise empty_value("output")
     if not (options.soc_version or "").strip():
         raise required("soc_version", "the Ascend SoC the model is built for, e.g. Ascend310P3")
+    check_precision_flags(options.precision_mode, options.precision_mode_v2,
+                          options.modify_mixlist)
 
     model = load_onnx(options.model, "model")
     graph = model.graph
     log.info("loaded %s: %d nodes, inputs %s, outputs %s", options.model, len(graph.node),
              [value.name for value in edits.graph_inputs(graph)],
              [value.name for value in graph.output])
+    precision = precision_record(options, graph, warn)
+    log.info("precision: %s=%s%s", precision.option, precision.mode,
+             "" if precision.given else " (ATC's default)")
 
     if options.out_nodes:
         tensors = [edits.resolve_tensor(graph, name, index, "out_nodes")
@@ -138,6 +147,7 @@ def convert(options, on_warning=None) -> str:
         "dynamic": plan.dynamic,
         "shape_range": plan.shape_range,
         "aipp": None if aipp is None else {name: c.to_json() for name, c in aipp.items()},
+        "precision": precision.to_json(),
     }
     try:
         onnx.checker.check_model(model)

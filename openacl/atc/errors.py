@@ -34,6 +34,7 @@ E10047   two parameters that are mutually exclusive
 E10048   ``--input_shape_range`` is malformed
 E10049   ``--input_shape`` has the wrong number of dimensions for the input
 E10055   the operation is not supported (by openacl)
+E10056   ``--precision_mode`` and ``--precision_mode_v2`` given together
 E11005   an input's shape is neither static in the model nor set by ``--input_shape``
 E19999   an internal error (a bug in openacl's atc, not the user's mistake)
 =======  ====================================================================

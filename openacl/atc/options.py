@@ -6,7 +6,8 @@ repeated (the last one wins). Values often arrive still wrapped in quotes when a
 the command in a variable; those quotes are dropped. An unknown flag is an error, as in ATC.
 
 This module only reads the command line. What the values mean (shapes, gears, types) is read
-by :mod:`openacl.atc.values` and checked against the model by :mod:`openacl.atc.convert`.
+by :mod:`openacl.atc.values` and :mod:`openacl.atc.precision`, and checked against the model by
+:mod:`openacl.atc.convert`.
 Ascend-only tuning flags are accepted and kept in ``AtcOptions.ignored`` so that existing build
 scripts run unchanged; :func:`ignored_option_warnings` words the warning for each.
 """
@@ -49,14 +50,25 @@ SUPPORTED = {
     "log": "detail log on stderr: debug, info, warning, error or null (the default)",
     "insert_op_conf": "AIPP configuration file (aipp_op { ... } blocks): image preprocessing "
                       "compiled into the model, static or dynamic",
+    "precision_mode": "precision the NPU computes in: force_fp16 (the default), force_fp32, "
+                      "cube_fp16in_fp32out, allow_fp32_to_fp16, allow_fp32_to_bf16, "
+                      "must_keep_origin_dtype, allow_mix_precision(_fp16, _bf16); recorded in "
+                      "the model, which runs in a matching precision (docs/precision.md)",
+    "precision_mode_v2": "the newer spelling of --precision_mode: fp16 (the default), origin, "
+                         "cube_fp16in_fp32out, mixed_float16, mixed_bfloat16",
+    "keep_dtype": "file of node names and OpType::Type lines kept in their original "
+                  "precision",
+    "modify_mixlist": "JSON file changing the mixed-precision black/white lists "
+                      "({\"black-list\": {\"to-add\": [...], \"to-remove\": [...]}, "
+                      "\"white-list\": {...}})",
 }
 
 # Ascend compiler and tooling flags: accepted so that build scripts run, but they have no effect
 # because openacl runs the ONNX graph on ONNX Runtime instead of compiling it for Ascend.
 NO_EFFECT = frozenset("""
-    precision_mode precision_mode_v2 op_precision_mode op_select_implmode optypelist_for_implmode
-    fusion_switch_file enable_small_channel keep_dtype buffer_optimize compression_optimize_conf
-    modify_mixlist customize_dtypes host_env_os host_env_cpu core_type aicore_num virtual_type
+    op_precision_mode op_select_implmode optypelist_for_implmode
+    fusion_switch_file enable_small_channel buffer_optimize compression_optimize_conf
+    customize_dtypes host_env_os host_env_cpu core_type aicore_num virtual_type
     auto_tune_mode op_debug_level status_check save_original_model enable_compress_weight
     compress_weight_conf is_output_adjust_hw_layout is_input_adjust_hw_layout weight op_name_map
     external_weight enable_single_stream dump_mode debug_dir op_compiler_cache_dir
@@ -103,6 +115,10 @@ class AtcOptions:
     json: str | None = None
     log: str = "null"
     insert_op_conf: str | None = None
+    precision_mode: str | None = None
+    precision_mode_v2: str | None = None
+    keep_dtype: str | None = None
+    modify_mixlist: str | None = None
     ignored: dict = dataclasses.field(default_factory=dict)   # Ascend-only flag -> value
     repeated: list = dataclasses.field(default_factory=list)  # flags given more than once
     argv: list = dataclasses.field(default_factory=list)      # the command line as given

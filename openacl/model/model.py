@@ -13,12 +13,13 @@ import threading
 import onnx
 
 from openacl.constants import ErrorCode
-from openacl.errors import AclError, GeParamInvalid, ModelContextMismatch, ModelIdInvalid
-from openacl.engines import get_engine
+from openacl.errors import (AclError, GeParamInvalid, InvalidParam, ModelContextMismatch,
+                            ModelIdInvalid)
 from openacl.model.description import ModelDescription, describe, infer_output_shapes
 from openacl.model.executor import Executor
 from openacl.model.om import OfflineModel
 from openacl.model.ranged import RangedExecutor
+from openacl.precision.policy import SettingError, open_session
 from openacl.runtime import RUNTIME
 from openacl.runtime.leaks import Leak, creation_site
 
@@ -34,7 +35,11 @@ class LoadedModel:
         self.context = context
         self.description: ModelDescription = describe(offline)
         try:
-            self.session = get_engine().load(offline.data)
+            # The engine, its precision and the npu rewrite by the recorded precision mode
+            # and the user's setting (openacl.precision.policy); self.precision says which.
+            self.session, self.precision = open_session(offline, RUNTIME.config)
+        except SettingError as error:   # a bad OPENACL_PRECISION / OPENACL_ENGINE value
+            raise InvalidParam(f"cannot load model {offline.origin}: {error}") from None
         except Exception as error:  # noqa: BLE001 - the engine's refusal is a load failure
             # A graph the engine refuses (type errors, unknown operators) is a bad model
             # file: 145000, as for any other defect of the file (docs/fidelity.md).

@@ -15,7 +15,18 @@ JSON layout (format version 1; a missing key means its default)::
      "dynamic": null | {"kind": "batch" | "hw" | "dims", "gears": [[int, ...], ...],
                         "input_dims": {name: [int, ...]}, "input_order": [name, ...]},
      "shape_range": null | {name: [[lo, hi], ...]},
-     "aipp": null | {name: <AIPP configuration, see openacl.model.aipp.AippConfig>}}
+     "aipp": null | {name: <AIPP configuration, see openacl.model.aipp.AippConfig>},
+     "precision": null | {"option": "precision_mode" | "precision_mode_v2", "mode": str,
+                          "given": bool, "keep_dtype": [str, ...],
+                          "modify_mixlist": null | {"black-list": {"to-add": [...],
+                                                                   "to-remove": [...]},
+                                                    "white-list": {...}}}}
+
+``precision`` is what atc compiled the model for (``--precision_mode`` or
+``--precision_mode_v2``; ``given`` is false when neither flag was given and ATC's default,
+``precision_mode=force_fp16``, applies), with the ``--keep_dtype`` entries (node names and
+``OpType::Type`` lines) and the ``--modify_mixlist`` document. A model made before openacl
+recorded it (or a plain ONNX file) has none and runs exactly (see ``openacl.precision``).
 """
 
 from __future__ import annotations
@@ -23,8 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openacl.model.aipp import AippConfig, AippRecordError
+from openacl.precision.mixlist import MixlistError, check_mixlist
+from openacl.precision.modes import MODES
 
-__all__ = ["ModelRecord", "InputRecord", "OutputRecord", "GearTable", "RecordError"]
+__all__ = ["ModelRecord", "InputRecord", "OutputRecord", "GearTable", "PrecisionRecord",
+           "RecordError"]
 
 _FORMATS = ("NCHW", "NHWC", "ND", "NCDHW", "NDHWC")
 _GEAR_KINDS = ("batch", "hw", "dims")
@@ -80,6 +94,41 @@ class GearTable:
 
 
 @dataclass
+class PrecisionRecord:
+    """The precision mode atc compiled for (see ``openacl.precision.modes``)."""
+
+    option: str = "precision_mode"
+    mode: str = "force_fp16"
+    given: bool = False                  # False: ATC's default applied
+    keep_dtype: list[str] = field(default_factory=list)
+    modify_mixlist: dict | None = None
+
+    def to_json(self) -> dict:
+        return {"option": self.option, "mode": self.mode, "given": self.given,
+                "keep_dtype": list(self.keep_dtype), "modify_mixlist": self.modify_mixlist}
+
+    @classmethod
+    def from_json(cls, value) -> "PrecisionRecord":
+        _expect(value, dict, "precision")
+        option = _get(value, "option", str, "precision_mode", "precision")
+        if option not in MODES:
+            raise RecordError(f"precision.option is {option!r}; one of {', '.join(MODES)} "
+                              f"was expected")
+        mode = _get(value, "mode", str, "", "precision")
+        if mode not in MODES[option]:
+            raise RecordError(f"precision.mode is {mode!r}; one of "
+                              f"{', '.join(MODES[option])} was expected for {option}")
+        mixlist = value.get("modify_mixlist")
+        if mixlist is not None:
+            try:
+                mixlist = check_mixlist(mixlist)
+            except MixlistError as error:
+                raise RecordError(f"precision.modify_mixlist: {error}") from None
+        return cls(option, mode, _get(value, "given", bool, True, "precision"),
+                   _names(value.get("keep_dtype"), "precision.keep_dtype"), mixlist)
+
+
+@dataclass
 class ModelRecord:
     producer: str = ""
     framework: int = 5
@@ -93,6 +142,7 @@ class ModelRecord:
     dynamic: GearTable | None = None
     shape_range: dict[str, list[list[int]]] | None = None
     aipp: dict[str, AippConfig] | None = None
+    precision: PrecisionRecord | None = None     # None: made before atc recorded it
 
     def input(self, name: str) -> InputRecord:
         return self.inputs.get(name) or InputRecord()
@@ -115,6 +165,7 @@ class ModelRecord:
                 "input_dims": self.dynamic.input_dims, "input_order": self.dynamic.input_order},
             "shape_range": self.shape_range,
             "aipp": None if self.aipp is None else {n: c.to_json() for n, c in self.aipp.items()},
+            "precision": None if self.precision is None else self.precision.to_json(),
         }
 
     @classmethod
@@ -157,6 +208,8 @@ class ModelRecord:
                     record.aipp[name] = AippConfig.from_json(value)
                 except AippRecordError as error:
                     raise RecordError(f"aipp[{name!r}]: {error}") from None
+        if data.get("precision") is not None:
+            record.precision = PrecisionRecord.from_json(data["precision"])
         for name, config in (record.aipp or {}).items():
             if -1 in config.model_dims and (record.dynamic is None or config.dynamic):
                 raise RecordError(f"aipp[{name!r}].model_dims {config.model_dims} has -1 axes, "

@@ -2,6 +2,14 @@
 
 No path or an empty path, an empty file and ``{}`` all mean the defaults. Keys ACL does not
 know are ignored, as ACL ignores them.
+
+openacl's own settings sit under the key ``"openacl"`` (ACL ignores it)::
+
+    {"openacl": {"precision": "auto" | "exact" | "fast" | "npu",
+                 "engine": "onnxruntime" | "openvino",
+                 "models": {"<model file name or path>": {"precision": ..., "engine": ...}}}}
+
+(how a model's engine and precision are chosen: ``openacl.precision.policy``).
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ class InitConfig:
     dump: dict | None = None
     profiler: dict | None = None
     raw: dict | None = None
+    precision: str | None = None          # "openacl.precision": the precision setting
+    engine: str | None = None             # "openacl.engine"
+    precision_models: dict | None = None  # "openacl.models": file -> {"precision", "engine"}
 
 
 def read_init_config(path: str | None) -> InitConfig:
@@ -50,12 +61,16 @@ def read_init_config(path: str | None) -> InitConfig:
         raise ParseFile(f"config file {path!r} must hold a JSON object, not {type(data).__name__}")
     if _depth(data) > _MAX_DEPTH:
         raise ParseFile(f"config file {path!r} nests deeper than {_MAX_DEPTH} levels")
+    precision, engine, models = _openacl(data)
     return InitConfig(
         err_msg_mode=_err_msg_mode(data),
         default_device=_default_device(data),
         dump=_dump(data),
         profiler=_profiler(data),
         raw=data,
+        precision=precision,
+        engine=engine,
+        precision_models=models,
     )
 
 
@@ -111,6 +126,42 @@ def _profiler(data: dict) -> dict | None:
         raise InvalidProfilingConfig(f'"profiler.switch" must be "on" or "off", not '
                                      f"{json.dumps(switch)}")
     return section
+
+
+def _openacl(data: dict) -> tuple[str | None, str | None, dict | None]:
+    """The "openacl" section: (precision setting, engine, per-model entries), checked."""
+    from openacl.precision.policy import check_engine, check_setting
+
+    section = data.get("openacl")
+    if section is None:
+        return None, None, None
+    if not isinstance(section, dict):
+        raise InvalidParam('"openacl" must be a JSON object like {"precision": "exact"}')
+    try:
+        precision = (check_setting(section["precision"], '"openacl.precision"')
+                     if "precision" in section else None)
+        engine = (check_engine(section["engine"], '"openacl.engine"')
+                  if "engine" in section else None)
+        models = section.get("models")
+        if models is not None:
+            if not isinstance(models, dict):
+                raise ValueError('"openacl.models" must map model files to '
+                                 '{"precision": ..., "engine": ...}')
+            checked = {}
+            for name, entry in models.items():
+                where = f'"openacl.models"[{json.dumps(name)}]'
+                if not isinstance(entry, dict) or set(entry) - {"precision", "engine"}:
+                    raise ValueError(f'{where} must be like {{"precision": "npu", '
+                                     f'"engine": "onnxruntime"}}, not {json.dumps(entry)}')
+                checked[name] = {
+                    "precision": (check_setting(entry["precision"], f"{where}.precision")
+                                  if "precision" in entry else None),
+                    "engine": (check_engine(entry["engine"], f"{where}.engine")
+                               if "engine" in entry else None)}
+            models = checked
+    except ValueError as error:
+        raise InvalidParam(str(error)) from None
+    return precision, engine, models
 
 
 def _depth(value, level: int = 0) -> int:

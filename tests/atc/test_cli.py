@@ -105,11 +105,11 @@ def test_ascend_only_options_print_a_warning_and_succeed(tmp_path, capsys):
     source = image_model(tmp_path / "m.onnx", dims=(1, 3, 4, 4))
     status, lines, _ = atc_main(capsys, f"--model={source}", "--framework=5",
                                 f"--output={tmp_path / 'o'}", f"--soc_version={SOC}",
-                                "--precision_mode=allow_mix_precision")
+                                "--op_select_implmode=high_precision")
     assert status == 0 and lines[0] == START and lines[-1] == SUCCESS
     warnings = [line for line in lines if line.startswith("[WARNING] ")]
     assert len(warnings) == 1
-    assert "--precision_mode=allow_mix_precision has no effect in openacl" in warnings[0]
+    assert "--op_select_implmode=high_precision has no effect in openacl" in warnings[0]
 
 
 @pytest.mark.parametrize("level, shown", [("null", False), ("error", False), ("info", True),

@@ -297,10 +297,10 @@ def test_required_parameters(tmp_path, argv, code, words):
 def test_ascend_only_options_convert_with_a_warning(tmp_path):
     source = image_model(tmp_path / "m.onnx", dims=(1, 3, 4, 4))
     warnings = []
-    path = atc(tmp_path, f"--model={source}", "--precision_mode=allow_fp32_to_fp16",
+    path = atc(tmp_path, f"--model={source}", "--fusion_switch_file=fusion.cfg",
                "--op_select_implmode=high_performance", on_warning=warnings.append)
     assert len(warnings) == 2
-    assert "--precision_mode=allow_fp32_to_fp16 has no effect in openacl" in warnings[0]
+    assert "--fusion_switch_file=fusion.cfg has no effect in openacl" in warnings[0]
     assert "--op_select_implmode" in warnings[1]
     assert metadata(path)["aipp"] is None
 

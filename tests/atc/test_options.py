@@ -46,9 +46,10 @@ def test_unknown_flags_and_stray_words_are_errors(argv, words):
 
 
 def test_ascend_only_flags_are_kept_aside():
-    options = parse(["--precision_mode=force_fp16", "-fusion_switch_file", "f.cfg",
+    options = parse(["--op_select_implmode=high_precision", "-fusion_switch_file", "f.cfg",
                      "--insert_op_conf=aipp.cfg"])
-    assert options.ignored == {"precision_mode": "force_fp16", "fusion_switch_file": "f.cfg"}
+    assert options.ignored == {"op_select_implmode": "high_precision",
+                               "fusion_switch_file": "f.cfg"}
     assert options.insert_op_conf == "aipp.cfg"
 
 
