@@ -40,7 +40,7 @@ from openacl.engines.base import EngineUnsupported
 from openacl.precision.mixlist import OP_TYPE_PREFIX, effective_lists, onnx_type
 from openacl.precision.modes import CUBE_OPS, MODES
 
-__all__ = ["npu_model", "half_nodes", "round_half", "saturates", "FP16_MAX"]
+__all__ = ["npu_model", "half_nodes", "round_half", "saturates", "float_tensors", "FP16_MAX"]
 
 FP16_MAX = 65504.0
 
@@ -137,7 +137,7 @@ def npu_model(model: onnx.ModelProto, precision, soc_version: str = "") -> onnx.
                                 f"{'bfloat16' if mode.half == 'bf16' else 'float16'}; the npu "
                                 f"rewrite needs opset {13 if mode.half == 'bf16' else 6} or later")
     graph = rewritten.graph
-    floats = _float_tensors(rewritten)
+    floats = float_tensors(rewritten)
     plan = half_nodes(graph, precision, floats)
     _Rewriter(graph, floats, mode.half, mode.half == "f16" and saturates(soc_version),
               opset).apply(plan)
@@ -244,7 +244,7 @@ def _data_inputs(node) -> list[str]:
     return [node.input[i] for i in _data_positions(node) if i < len(node.input) and node.input[i]]
 
 
-def _float_tensors(model: onnx.ModelProto) -> set[str]:
+def float_tensors(model: onnx.ModelProto) -> set[str]:
     """Names of the graph's float32 tensors (inputs, weights, node outputs) by inference."""
     graph = model.graph
     typed = list(graph.input) + list(graph.output) + list(graph.value_info)
