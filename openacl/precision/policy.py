@@ -34,8 +34,9 @@ cube units still read float16 inputs there). Models without a recorded mode (pla
 An engine named this way runs the setting at the best precision it has (``fast`` on ONNX
 Runtime is exact: it has no half precision); ``npu`` always runs on ONNX Runtime, where the
 rewrite's rounding is verified. An engine that cannot run the model or the precision
-(``EngineUnsupported``: OpenVINO missing, an operator it lacks, no bfloat16 here) falls back
-to exact ONNX Runtime, and the fallback is logged on the ``openacl.precision`` logger.
+(``EngineUnsupported``: OpenVINO missing, an operator it lacks, no bfloat16 here; or any
+other load failure) falls back to exact ONNX Runtime, and the fallback is logged on the
+``openacl.precision`` logger.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ PRECISION_ENV = "OPENACL_PRECISION"
 ENGINE_ENV = "OPENACL_ENGINE"
 _FAST_ENGINE = "openvino"
 _EXACT_ENGINE = "onnxruntime"
-_HALF_SCOPES = ("all", "cube", "mixed")     # auto runs these fast
 
 
 class SettingError(ValueError):
@@ -156,8 +156,6 @@ def choose(precision_record, setting: str = "auto", engine: str | None = None,
         return made("exact", exact_engine, "f32", False,
                     "the mode computes in float32 (bar the cube units' float16 inputs); "
                     "ask for npu to reproduce those")
-    if setting == "auto" and mode.scope not in _HALF_SCOPES:     # pragma: no cover - table
-        return made("exact", exact_engine, "f32", False, "the mode is not a half mode")
     fast_engine = engine or _FAST_ENGINE
     preferred = [mode.half, "bf16" if mode.half == "f16" else "f16"]
     try:
@@ -171,7 +169,7 @@ def choose(precision_record, setting: str = "auto", engine: str | None = None,
             return made("fast", fast_engine, precision, False,
                         f"the mode computes in {_NAMES[mode.half]}; this CPU computes "
                         f"{_NAMES[precision]} on {fast_engine}")
-    return made("exact", exact_engine if engine else _EXACT_ENGINE, "f32", False,
+    return made("exact", exact_engine, "f32", False,
                 f"the {fast_engine} engine has no half precision on this machine "
                 f"({sorted(available)})")
 
@@ -181,7 +179,9 @@ def open_session(offline, config=None, setting: str | None = None, engine: str |
     ``(session, choice)``.
 
     ``setting`` / ``engine`` given here take the place of the selection rule's first step.
-    Falls back to exact ONNX Runtime when the chosen engine raises ``EngineUnsupported``.
+    Falls back to exact ONNX Runtime when the chosen engine (or the npu rewrite) cannot
+    load the model (``EngineUnsupported``, or any other failure), logging why; a failure of
+    exact ONNX Runtime itself is raised.
     """
     from openacl.engines.base import EngineUnsupported, get_engine
 
@@ -199,13 +199,15 @@ def open_session(offline, config=None, setting: str | None = None, engine: str |
             data = npu_model(offline.proto, offline.record.precision,
                              offline.record.soc_version).SerializeToString()
         session = get_engine(choice.engine).load(data, choice.precision)
-    except EngineUnsupported as error:
+    except Exception as error:  # noqa: BLE001 - any refusal but exact's falls back to exact
         if choice.engine == _EXACT_ENGINE and not choice.rewrite:
             raise
+        why = str(error) if isinstance(error, EngineUnsupported) else \
+            f"{type(error).__name__}: {_first_line(error)}"
         fallback = Choice("exact", _EXACT_ENGINE, "f32", False, choice.mode, choice.asked,
                           choice.source, f"fell back: {choice.engine} {choice.precision}"
                                          f"{' (npu rewrite)' if choice.rewrite else ''} "
-                                         f"cannot run it: {error}")
+                                         f"cannot run it: {why}")
         log.warning("model %s: %s", offline.origin, fallback.reason)
         choice = fallback
         session = get_engine(_EXACT_ENGINE).load(offline.data, "f32")
@@ -214,6 +216,11 @@ def open_session(offline, config=None, setting: str | None = None, engine: str |
 
 
 _NAMES = {"f16": "float16", "bf16": "bfloat16", "f32": "float32"}
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _capabilities(name: str) -> set[str]:

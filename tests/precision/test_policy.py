@@ -189,3 +189,24 @@ def test_a_rewrite_the_opset_cannot_express_falls_back_to_exact(tmp_path, monkey
         _, choice = run_model(path, [mlp_input()])
     assert choice.setting == "exact" and "opset 12" in choice.reason
     assert any("opset 12" in record.getMessage() for record in caplog.records)
+
+
+class _Crashing(_Refusing):
+    def load(self, model_bytes, precision="f32"):
+        raise RuntimeError("compile failed in the plugin\nstack ...")
+
+
+def test_any_other_load_failure_of_a_fast_engine_falls_back_too(tmp_path, source, monkeypatch):
+    monkeypatch.setitem(engines._INSTANCES, "openvino", _Crashing())
+    monkeypatch.setenv("OPENACL_PRECISION", "fast")
+    path = build(tmp_path, source)
+    _, choice = run_model(path, [mlp_input()])
+    assert choice.setting == "exact"
+    assert choice.reason.endswith("cannot run it: RuntimeError: compile failed in the plugin")
+
+
+def test_an_exact_load_failure_is_the_models_and_not_hidden(tmp_path, source, monkeypatch,
+                                                           context):
+    monkeypatch.setitem(engines._INSTANCES, "onnxruntime", _Crashing())
+    model_id, ret = acl.mdl.load_from_file(build(tmp_path, source))
+    assert ret == 145000 and "compile failed in the plugin" in acl.get_recent_err_msg()
