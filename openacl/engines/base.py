@@ -15,7 +15,6 @@ that cannot run a precision here raises ``EngineUnsupported``, so a caller can f
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["TensorSpec", "Binding", "EngineSession", "Engine", "EngineUnsupported",
-           "EngineUnavailable", "PRECISIONS", "get_engine", "register_engine", "known_engines"]
+           "EngineUnavailable", "PRECISIONS", "DEFAULT_ENGINE", "get_engine", "register_engine",
+           "known_engines"]
 
 PRECISIONS = ("f32", "bf16", "f16")
 """Compute precisions an engine may be asked for: exact, bfloat16, float16."""
@@ -128,6 +128,7 @@ _MODULES = {
     "onnxruntime": "openacl.engines.onnxruntime_cpu",
     "openvino": "openacl.engines.openvino_cpu",
 }
+DEFAULT_ENGINE = "onnxruntime"
 _ENGINES: dict[str, type[Engine]] = {}
 _INSTANCES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
@@ -146,13 +147,15 @@ def known_engines() -> list[str]:
 
 
 def get_engine(name: str | None = None) -> Engine:
-    """Return the engine called ``name`` (default: ``OPENACL_ENGINE`` or ``onnxruntime``).
+    """Return the engine called ``name`` (default: ``onnxruntime``, the reference engine).
 
     The engine's module is imported on first use. Raises ``ValueError`` for an unknown name
     and ``EngineUnavailable`` when the engine's package is missing, both naming the known
-    engines.
+    engines. Which engine runs a loaded model is the precision policy's choice
+    (``openacl.precision.policy``: ``OPENACL_ENGINE``, the ``acl.init`` JSON, per model);
+    a caller without a choice of its own (shape probes, tools) gets the reference.
     """
-    name = name or os.environ.get("OPENACL_ENGINE") or "onnxruntime"
+    name = name or DEFAULT_ENGINE
     engine = _INSTANCES.get(name)
     if engine is not None:
         return engine

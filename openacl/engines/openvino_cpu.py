@@ -31,6 +31,15 @@ from openacl.engines.base import (Binding, Engine, EngineSession, EngineUnsuppor
 __all__ = ["OvEngine", "OvSession", "OvBinding", "compile_config", "core"]
 
 _HINTS = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
+_HALF = ("f16", "bf16")
+_WIDE = ("f32", "f64")
+# Operators that only move values: exact in any type (OpenVINO's opset names).
+_DATA_MOVEMENT = frozenset({
+    "Reshape", "Transpose", "Concat", "Split", "VariadicSplit", "Squeeze", "Unsqueeze",
+    "Gather", "GatherElements", "GatherND", "StridedSlice", "Slice", "SliceScatter", "Tile",
+    "Broadcast", "DepthToSpace", "SpaceToDepth", "Reverse", "Roll", "ScatterUpdate",
+    "ScatterElementsUpdate", "ScatterNDUpdate", "Pad", "ReverseSequence", "Identity",
+})
 _CAPABILITY = {"bf16": "BF16", "f16": "FP16"}       # OPTIMIZATION_CAPABILITIES entries
 
 _OV_TO_NUMPY = {
@@ -120,6 +129,11 @@ class OvBinding(Binding):
         return self._run
 
     def _build_runner(self):
+        unbound = [spec.name for spec in self._session.inputs
+                   if spec.name not in self._input_buffers]
+        if unbound:
+            # OpenVINO would run on the request's own (uninitialised) tensors.
+            raise ValueError(f"input(s) {unbound} not bound: bind every input before running")
         run = functools.partial(_INFER, self.request, _NO_INPUTS, True, False)
         if not self._passthrough:
             return run
@@ -148,6 +162,12 @@ class OvSession(EngineSession):
             model = ov_core.read_model(model_bytes)
         except Exception as error:  # noqa: BLE001 - any reader failure: not for this engine
             raise EngineUnsupported(f"OpenVINO cannot read this model: {_reason(error)}")
+        rounding = _half_precision_node(model)
+        if rounding is not None:
+            raise EngineUnsupported(
+                f"the model computes in half precision inside (node {rounding}); OpenVINO's "
+                f"CPU plugin would compute that in fp32 and drop the roundings the graph asks "
+                f"for, so its results would not be the model's")
         try:
             self.compiled = ov_core.compile_model(model, "CPU", compile_config(precision))
         except Exception as error:  # noqa: BLE001 - any compiler failure: not for this engine
@@ -204,6 +224,37 @@ class OvEngine(Engine):
     def load(self, model_bytes: bytes, precision: str = "f32") -> OvSession:
         self._check_precision(precision)
         return OvSession(model_bytes, precision)
+
+
+def _half_precision_node(model) -> str | None:
+    """The first node that computes in float16/bfloat16, or re-reads a rounded value.
+
+    OpenVINO's CPU plugin runs float16 layers in fp32 on CPUs without fp16 arithmetic and
+    folds a Convert pair f32 -> f16 -> f32 away, so such a model's roundings vanish. Allowed:
+    half-precision inputs and weights that are moved (reshaped, sliced, concatenated ...)
+    and widened, and half-precision results that only reach the model's outputs.
+    """
+    rounded = set()                # half tensors a computation or a narrowing Convert wrote
+    for op in model.get_ordered_ops():
+        kind = op.get_type_name()
+        half_inputs = [value.get_source_output() for value in op.inputs()
+                       if value.get_element_type().get_type_name() in _HALF]
+        if half_inputs and kind not in ("Result", "ShapeOf"):
+            wide = kind == "Convert" and op.get_output_element_type(0).get_type_name() in _WIDE
+            reads_rounded = any(_key(source) in rounded for source in half_inputs)
+            if not (kind in _DATA_MOVEMENT or (wide and not reads_rounded)):
+                return f"{op.get_friendly_name()!r} ({kind})"
+        if kind in ("Parameter", "Constant"):
+            continue
+        inherits = kind in _DATA_MOVEMENT and not any(_key(s) in rounded for s in half_inputs)
+        for output in op.outputs():
+            if output.get_element_type().get_type_name() in _HALF and not inherits:
+                rounded.add(_key(output))
+    return None
+
+
+def _key(output) -> tuple:
+    return output.get_node().get_friendly_name(), output.get_index()
 
 
 def _tensor(dtype, shape, address: int) -> tuple[ov.Tensor, int]:

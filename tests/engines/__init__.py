@@ -1,0 +1,1 @@
+"""The engine contract suite: every engine against ONNX Runtime as the reference."""
