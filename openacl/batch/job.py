@@ -48,7 +48,8 @@ def run_batch(model_path: str, source: str, output_dir: str, *, actors: int = 1,
     its id in ``id_column``, the inputs in columns named after them, or file bytes in a
     ``bytes`` column). Ray must be initialized (``ray.init``). ``on_batch(rows)`` is called
     on the driver with each finished batch's ``id``, ``status``, ``error``, ``actor``,
-    ``ms`` and ``gear`` columns.
+    ``ms`` and ``gear`` columns. The driver's ``OPENACL_*`` environment variables are set
+    on the actors too.
     """
     import ray
     import ray.data
@@ -69,6 +70,9 @@ def run_batch(model_path: str, source: str, output_dir: str, *, actors: int = 1,
         pending = _pending_files(source, output_dir, summary)
         total = len(pending)
         dataset = ray.data.from_items(pending) if pending else None
+    # The driver's openacl settings (precision, engine, strictness...) hold on every node.
+    settings = {name: value for name, value in os.environ.items()
+                if name.startswith("OPENACL_")}
     writer_args = {"model_path": os.path.abspath(model_path), "output_dir": output_dir,
                    "id_column": "id" if not parquet else id_column,
                    "skip_existing": parquet, "engine_threads": engine_threads}
@@ -76,9 +80,11 @@ def run_batch(model_path: str, source: str, output_dir: str, *, actors: int = 1,
     summary.start()
     try:
         if dataset is not None:
-            mapped = dataset.map_batches(
-                OutputWriter, fn_constructor_kwargs=writer_args,
-                **map_batches_options(actors, batch_size, accelerator, cpus_per_actor))
+            options = map_batches_options(actors, batch_size, accelerator, cpus_per_actor)
+            if settings:
+                options["runtime_env"] = {"env_vars": settings}
+            mapped = dataset.map_batches(OutputWriter, fn_constructor_kwargs=writer_args,
+                                         **options)
             for rows in mapped.iter_batches(batch_size=None, batch_format="numpy"):
                 summary.add(rows)
                 bar.update(len(rows["id"]))
