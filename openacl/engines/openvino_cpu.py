@@ -87,7 +87,7 @@ class OvBinding(Binding):
         self.request = session.compiled.create_infer_request()
         self._engine_outputs: list[tuple[int, bool]] = []    # (output index, is bfloat16)
         self._input_buffers: dict[str, tuple[int, int]] = {}  # name -> (address, bytes)
-        self._passthrough: dict[int, tuple[str, int]] = {}   # output address -> (input, bytes)
+        self._passthrough: dict[str, tuple[int, int]] = {}   # name -> (output address, bytes)
         self._run = None                                     # the runner, built on first run
 
     def bind_input(self, name, dtype, shape, address):
@@ -104,15 +104,15 @@ class OvBinding(Binding):
             # A graph output that is a graph input: OpenVINO's CPU plugin writes nothing into
             # a tensor set on such an output, and zeroes the other outputs set with it
             # (found by the contract tests). The run copies the input over instead.
-            self._passthrough[address] = (name, nbytes)
+            self._passthrough[name] = (address, nbytes)
             return
         self.request.set_output_tensor(index, tensor)
 
     def bind_output_to_engine(self, name):
         index = self._session.output_index(name)
-        bf16 = self._session.outputs[index].dtype == np.uint16 and \
-            self._session.output_types[index] == "bf16"
-        self._engine_outputs.append((index, bf16))
+        entry = (index, self._session.output_types[index] == "bf16")
+        if entry not in self._engine_outputs:
+            self._engine_outputs.append(entry)
 
     def engine_outputs(self):
         arrays = []
@@ -138,7 +138,7 @@ class OvBinding(Binding):
         if not self._passthrough:
             return run
         copies = []
-        for target, (name, nbytes) in self._passthrough.items():
+        for name, (target, nbytes) in self._passthrough.items():
             source, bound = self._input_buffers.get(name, (0, 0))
             if not source:
                 raise ValueError(f"output {name!r} is the model's input {name!r}: bind that "
