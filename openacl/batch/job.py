@@ -48,7 +48,7 @@ def run_batch(model_path: str, source: str, output_dir: str, *, actors: int = 1,
     its id in ``id_column``, the inputs in columns named after them, or file bytes in a
     ``bytes`` column). Ray must be initialized (``ray.init``). ``on_batch(rows)`` is called
     on the driver with each finished batch's ``id``, ``status``, ``error``, ``actor``,
-    ``ms`` and ``gear`` columns. The driver's ``OPENACL_*`` environment variables are set
+    ``ms``, ``gear`` and ``started`` columns. The driver's ``OPENACL_*`` environment variables are set
     on the actors too.
     """
     import ray
@@ -112,7 +112,8 @@ class OutputWriter:
     """The actor of ``run_batch``: read each item's file, run the stage, write the outputs.
 
     Returns a row per item: ``id``, ``status`` (``written``, ``failed``, or ``skipped``
-    when ``skip_existing`` found it done), ``error``, ``actor``, ``ms``, ``gear``.
+    when ``skip_existing`` found it done), ``error``, ``actor``, ``ms``, ``gear`` and
+    ``started`` (when its batch started on the actor, seconds since the epoch).
     """
 
     def __init__(self, model_path: str, output_dir: str, *, id_column: str = "id",
@@ -139,6 +140,7 @@ class OutputWriter:
                     keep.remove(i)
         ms = np.zeros(count)
         gear = np.zeros(count, np.int64)
+        started = np.full(count, time.time())
         if keep:
             sub = {name: _take(column, keep) for name, column in batch.items()}
             if "path" in sub and BYTES_COLUMN not in sub:
@@ -156,11 +158,13 @@ class OutputWriter:
                 if error:
                     status[i], errors[i] = _FAILED, str(error)
                 gear[i] = result["gear"][slot]
+                started[i] = result["started"][slot]
             share = (time.perf_counter() - start) * 1000.0 / len(keep)
             ms[keep] = share
         return {"id": np.array(ids, dtype=object), "status": np.array(status, dtype=object),
                 "error": np.array(errors, dtype=object),
-                "actor": np.array([self.actor] * count, dtype=object), "ms": ms, "gear": gear}
+                "actor": np.array([self.actor] * count, dtype=object), "ms": ms, "gear": gear,
+                "started": started}
 
     def _write(self, item_id: str, arrays: list) -> None:
         """Each output to a temporary file, then renamed into place; output 0 last (its
@@ -204,7 +208,8 @@ class _Summary:
         self.seen: dict[str, int] = {}
         self.paths: dict[str, str] = {}   # folder items: id -> file
         self._start = self._stop = self._first = self._last = None
-        self._first_count = 0
+        self._computing = None        # when the first batch started on an actor (epoch s)
+        self._done = None             # when the last batch came back (epoch s)
 
     def start(self) -> None:
         self._start = time.perf_counter()
@@ -224,8 +229,11 @@ class _Summary:
         now = time.perf_counter()
         if self._first is None:
             self._first = now
-            self._first_count = len(rows["id"])
         self._last = now
+        self._done = time.time()
+        if len(rows["started"]):
+            first = float(np.min(rows["started"]))
+            self._computing = first if self._computing is None else min(self._computing, first)
         for item_id, status, error, actor, ms, gear in zip(
                 rows["id"], rows["status"], rows["error"], rows["actor"], rows["ms"],
                 rows["gear"]):
@@ -251,8 +259,8 @@ class _Summary:
         end = self._stop if self._stop is not None else time.perf_counter()
         wall = end - self._start if self._start is not None else 0.0
         steady = None
-        if self._first is not None and self._last > self._first:
-            steady = (self.processed - self._first_count) / (self._last - self._first)
+        if self._computing is not None and self._done > self._computing:
+            steady = self.processed / (self._done - self._computing)
         actors = []
         for actor, stats in sorted(self.per_actor.items()):
             busy = stats["busy_s"]

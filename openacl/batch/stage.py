@@ -65,8 +65,9 @@ class ModelStage:
     engine_threads
         openacl's ONNX Runtime intra-op threads; default: the CPUs Ray granted the actor.
     with_stats
-        Add ``actor`` (who ran the item), ``ms`` (its share of the batch's time) and
-        ``gear`` (the batch size it ran in; 0 for a failed item) columns.
+        Add ``actor`` (who ran the item), ``ms`` (its share of the batch's time), ``gear``
+        (the batch size it ran in; 0 for a failed item) and ``started`` (when the batch
+        started, seconds since the epoch) columns.
     session_factory
         Make the session (``factory(device_id, model_path)``); default ais_bench's
         ``InferSession``.
@@ -108,6 +109,7 @@ class ModelStage:
     def __call__(self, batch: dict) -> dict:
         """Map one batch (``{column: array}``, a row per item) to the outputs."""
         start = _perf()
+        started = time.time()
         count = _batch_length(batch)
         errors = _incoming_errors(batch, count)
         inputs_used, feeds = self._feeds(batch, count, errors)
@@ -125,6 +127,7 @@ class ModelStage:
             result["actor"] = np.array([self.info.actor] * count, dtype=object)
             result["ms"] = np.full(count, busy * 1000.0 / max(count, 1))
             result["gear"] = gear_of
+            result["started"] = np.full(count, started)
         failed = sum(1 for e in errors if e)
         self._note(count, failed, busy)
         return result
