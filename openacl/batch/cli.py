@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 __all__ = ["main"]
@@ -28,6 +29,10 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    problem = _check_paths(args)
+    if problem:
+        print(f"openacl batch: {problem}", file=sys.stderr)
+        return 2
     try:
         import ray
         import ray.data
@@ -43,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             _connect(ray, args)
             started_here = True
         ray.data.DataContext.get_current().enable_progress_bars = args.ray_progress
+        if not args.ray_progress:          # our bar and summary say what Ray Data's logs would
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
         actors = args.actors or _default_actors(ray, args)
         summary = run_batch(args.model, args.input, args.output_dir, actors=actors,
                             batch_size=args.batch_size, accelerator=args.accelerator,
@@ -89,14 +96,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--summary", default=None,
                         help="write the JSON summary here (default OUTPUT_DIR/"
                              "openacl_batch_summary.json)")
+    parser.add_argument("--ship-openacl", action="store_true",
+                        help="send the openacl package with the job (Ray runtime_env "
+                             "py_modules), for nodes without it: Ascend nodes, where CANN's "
+                             "pyACL and Huawei's ais_bench run the stage")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--ray-progress", action="store_true",
-                        help="show Ray Data's own progress bars too")
+                        help="show Ray Data's own progress bars and logs too")
     return parser
+
+
+def _check_paths(args) -> str | None:
+    """What is wrong with the paths, found before a cluster is started or joined."""
+    if not os.path.isfile(args.model):
+        return f"model {args.model!r} is not a file"
+    if "://" not in args.input and not os.path.exists(args.input):
+        return f"input {args.input!r} does not exist"
+    if args.batch_size < 1 or args.actors < 0 or args.cpus_per_actor <= 0:
+        return "--batch-size and --cpus-per-actor must be positive, --actors >= 0"
+    return None
 
 
 def _connect(ray, args) -> None:
     quiet = {"logging_level": logging.WARNING, "log_to_driver": True}
+    if args.ship_openacl:
+        import openacl
+
+        # Only the openacl package: its acl and ais_bench packages stay behind, so that
+        # Ascend nodes keep CANN's pyACL and Huawei's ais_bench.
+        quiet["runtime_env"] = {"py_modules": [os.path.dirname(openacl.__file__)]}
     if args.address == "local":
         ray.init(num_cpus=args.num_cpus, include_dashboard=False, **quiet)
     else:

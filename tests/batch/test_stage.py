@@ -251,3 +251,15 @@ def test_a_batch_without_the_inputs_is_refused(models, open_stage):
     with pytest.raises(StageError, match=r"the batch has columns \['z'\]; the model's inputs "
                                          r"are \['x'\]"):
         stage({"z": np.zeros(2)})
+
+
+def test_the_cli_refuses_missing_paths_before_starting_ray(tmp_path, capsys):
+    from openacl.tools import cli
+
+    assert cli.main(["batch", str(tmp_path / "none.om"), str(tmp_path), str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"openacl batch: model "
+                                       f"'{tmp_path / 'none.om'}' is not a file\n")
+    model = tmp_path / "m.om"
+    model.write_bytes(b"")
+    assert cli.main(["batch", str(model), str(tmp_path / "nowhere"), str(tmp_path)]) == 2
+    assert "input" in capsys.readouterr().err
