@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
                             engine_threads=args.engine_threads,
                             progress=not args.no_progress, summary_path=args.summary)
     except (FileNotFoundError, RuntimeError, ValueError, ConnectionError) as error:
-        print(f"openacl batch: {error}", file=sys.stderr)
+        print(f"openacl batch: {_last_line(error)}", file=sys.stderr)
+        return 2
+    except ray.exceptions.RayError as error:       # an actor could not start, ...
+        print(f"openacl batch: the job failed on the cluster: {_last_line(error)}",
+              file=sys.stderr)
         return 2
     finally:
         if started_here:
@@ -114,7 +118,22 @@ def _check_paths(args) -> str | None:
         return f"input {args.input!r} does not exist"
     if args.batch_size < 1 or args.actors < 0 or args.cpus_per_actor <= 0:
         return "--batch-size and --cpus-per-actor must be positive, --actors >= 0"
+    if args.accelerator == "cpu":
+        # openacl runs it: read it here (no runtime needed) rather than in every actor.
+        from openacl.errors import AclError
+        from openacl.model.om import read_model_file
+
+        try:
+            read_model_file(args.model)
+        except AclError as error:
+            return error.message
     return None
+
+
+def _last_line(error: BaseException) -> str:
+    """The line that says what went wrong (Ray's errors end with the cause's)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 def _connect(ray, args) -> None:

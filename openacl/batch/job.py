@@ -48,8 +48,8 @@ def run_batch(model_path: str, source: str, output_dir: str, *, actors: int = 1,
     its id in ``id_column``, the inputs in columns named after them, or file bytes in a
     ``bytes`` column). Ray must be initialized (``ray.init``). ``on_batch(rows)`` is called
     on the driver with each finished batch's ``id``, ``status``, ``error``, ``actor``,
-    ``ms``, ``gear`` and ``started`` columns. The driver's ``OPENACL_*`` environment variables are set
-    on the actors too.
+    ``ms``, ``gear`` and ``started`` columns. The driver's ``OPENACL_*`` environment
+    variables are set on the actors too.
     """
     import ray
     import ray.data

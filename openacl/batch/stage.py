@@ -320,7 +320,8 @@ def _incoming_errors(batch: dict, count: int) -> list:
 def _is_batch_array(data, spec, count: int) -> bool:
     """The column is already a batch of items of this input (rows x item shape, dtype)."""
     return (isinstance(data, np.ndarray) and data.dtype == spec.dtype and data.ndim >= 1
-            and data.shape[0] == count and int(np.prod(data.shape[1:])) == spec.item_count and data.flags.c_contiguous)
+            and data.shape[0] == count and int(np.prod(data.shape[1:])) == spec.item_count
+            and data.flags.c_contiguous)
 
 
 def _make_current(session) -> None:

@@ -253,13 +253,17 @@ def test_a_batch_without_the_inputs_is_refused(models, open_stage):
         stage({"z": np.zeros(2)})
 
 
-def test_the_cli_refuses_missing_paths_before_starting_ray(tmp_path, capsys):
+def test_the_cli_refuses_bad_paths_and_models_before_starting_ray(models, tmp_path, capsys):
     from openacl.tools import cli
 
     assert cli.main(["batch", str(tmp_path / "none.om"), str(tmp_path), str(tmp_path)]) == 2
     assert capsys.readouterr().err == (f"openacl batch: model "
                                        f"'{tmp_path / 'none.om'}' is not a file\n")
-    model = tmp_path / "m.om"
-    model.write_bytes(b"")
-    assert cli.main(["batch", str(model), str(tmp_path / "nowhere"), str(tmp_path)]) == 2
-    assert "input" in capsys.readouterr().err
+    assert cli.main(["batch", models["cnn"], str(tmp_path / "nowhere"), str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"openacl batch: input "
+                                       f"'{tmp_path / 'nowhere'}' does not exist\n")
+    corrupt = tmp_path / "corrupt.om"
+    corrupt.write_bytes(b"garbage")
+    assert cli.main(["batch", str(corrupt), str(tmp_path), str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"openacl batch: model {corrupt} is truncated "
+                                              f"or corrupt")
