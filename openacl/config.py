@@ -13,6 +13,11 @@
 ``OPENACL_WAIT_WARNING``   seconds a blocking wait (synchronize, process_report(-1), ...) may
                            last before a ``FidelityWarning`` names what it waits for (default
                            ``30``; ``0`` or ``off``: never).
+``OPENACL_PRECISION``      how a model with a recorded ATC precision mode computes: ``auto``
+                           (default), ``exact``, ``fast`` or ``npu``
+                           (:mod:`openacl.precision.policy`, docs/precision.md).
+``OPENACL_ENGINE``         the engine every model runs on (``onnxruntime``, ``openvino``),
+                           overriding the precision policy's choice (docs/engines.md).
 =========================  =================================================================
 """
 

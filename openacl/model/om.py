@@ -20,7 +20,8 @@ The record (format version 1), as ``atc`` writes it::
       "outputs": {"<output name>": {"type": "FP32", "node": "<producer>", "index": 0}},
       "dynamic": null,                        # gear table, below
       "shape_range": null,                    # {"<input>": [[lo, hi], ...]}, hi -1 = unbounded
-      "aipp": null                            # {"<input>": AIPP config}, see model.aipp
+      "aipp": null,                           # {"<input>": AIPP config}, see model.aipp
+      "precision": {...}                      # --precision_mode & co., see model.record
     }
 
 :mod:`openacl.model.record` parses and checks the record into a typed ``ModelRecord``.
