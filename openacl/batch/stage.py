@@ -136,12 +136,13 @@ class ModelStage:
         """This actor's counts and times: ``items``, ``failed``, ``batches``,
         ``executions``, ``busy_s`` (in ``__call__``), ``infer_s``, ``decode_s``,
         ``items_per_s`` (items over busy time), ``gears`` (executions per gear) and who
-        ran them (``actor``, ``pid``, ``node``, ``cpus``, ``npu_ids``)."""
+        ran them (``actor``, ``pid``, ``node``, ``cpus``, ``npu_ids``, ``device_id``)."""
         stats = dict(self._stats, gears=dict(self._stats["gears"]))
         busy = stats["busy_s"]
         stats["items_per_s"] = stats["items"] / busy if busy else 0.0
         stats["up_s"] = time.time() - self._started
         stats.update(self.info.as_dict())
+        stats["device_id"] = self.device_id
         return stats
 
     def close(self) -> None:

@@ -85,6 +85,7 @@ def test_gear_choice_and_outputs_equal_acl_mdl_execute(models, open_stage, count
     assert (stats["items"], stats["failed"], stats["executions"]) == (count, 0, len(runs))
     assert list(result["gear"]) == [gear for size, gear in runs for _ in range(size)]
     assert stats["actor"] == f"local-{stats['pid']}" and stats["items_per_s"] > 0
+    assert stats["device_id"] == 0 and stats["cpus"] is None
 
 
 def test_a_static_batch_model_runs_full_batches_and_pads_the_last(models, open_stage):
