@@ -64,7 +64,7 @@ def run_batch(model_path: str, source: str, output_dir: str, *, actors: int = 1,
     summary = _Summary(model_path, source, output_dir, actors, batch_size)
     parquet = _is_parquet(source)
     if parquet:
-        dataset = ray.data.read_parquet(source, ray_remote_args={"num_cpus": 0})
+        dataset = _read_parquet(ray.data, source)
         total = None
     else:
         pending = _pending_files(source, output_dir, summary)
@@ -314,6 +314,16 @@ def _is_parquet(source: str) -> bool:
         files = [n for n in os.listdir(source) if not n.startswith((".", "_"))]
         return bool(files) and all(n.endswith(".parquet") for n in files)
     return "://" in source and source.rstrip("/").endswith(".parquet")
+
+
+def _read_parquet(data, source: str):
+    """The Parquet rows; the read tasks claim no CPU, so that actors holding every CPU
+    cannot starve them (Ray Data would wait forever)."""
+    import inspect
+
+    if "num_cpus" in inspect.signature(data.read_parquet).parameters:
+        return data.read_parquet(source, num_cpus=0)
+    return data.read_parquet(source, ray_remote_args={"num_cpus": 0})    # older Ray
 
 
 def _read_files(paths) -> tuple[np.ndarray, np.ndarray]:
