@@ -27,6 +27,7 @@ def clean_runtime(monkeypatch):
     # them with ONNX Runtime exactly. tests/precision tests the default explicitly.
     monkeypatch.setenv("OPENACL_PRECISION", "exact")
     openacl.runtime.reset()
+    _forget_error_messages()
     yield
     leaks = openacl.runtime.reset()
     assert not leaks, f"the test leaked: {leaks}"
@@ -43,3 +44,12 @@ def context():
     assert acl.rt.destroy_context(ctx) == ACL_SUCCESS
     assert acl.rt.reset_device(0) == ACL_SUCCESS
     assert acl.finalize() == ACL_SUCCESS
+
+
+def _forget_error_messages() -> None:
+    """A fresh process has no unread acl.get_recent_err_msg messages: a test that failed
+    before reading its own must not leave them to the next one."""
+    from openacl.acl.build import take_recent_error
+
+    take_recent_error(process_wide=True)
+    take_recent_error()
