@@ -17,6 +17,9 @@ _COMMANDS = {
     "batch": ("openacl.batch.cli", "run an .om over a folder or dataset on Ray Data"),
     "compare": ("openacl.precision.compare_cli",
                 "per-layer accuracy of a model at its precision against fp32"),
+    "profile": ("openacl.profiling.cli", "run a program with profiling on: timeline, summary"),
+    "dump-compare": ("openacl.dump.compare_cli",
+                     "per-operator error between two dump folders"),
 }
 
 
