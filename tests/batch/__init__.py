@@ -16,6 +16,7 @@ from PIL import Image
 
 import acl
 from openacl.atc import convert
+from tests.model.test_aipp import JPEG_YUV2RGB, config_text
 
 CNN_GEARS = (1, 2, 4, 8)
 AIPP_SIZE = (40, 30)            # width, height: not a multiple of 16 (VPC pads the rows)
@@ -23,32 +24,10 @@ AIPP_GEARS = (1, 2, 4)
 _NV12 = 1
 _H2D, _D2H = 1, 2
 
-_AIPP_CONFIG = """aipp_op {{
- aipp_mode : static
- input_format : YUV420SP_U8
- src_image_size_w : {width}
- src_image_size_h : {height}
- csc_switch : true
- matrix_r0c0 : 256
- matrix_r0c1 : 0
- matrix_r0c2 : 359
- matrix_r1c0 : 256
- matrix_r1c1 : -88
- matrix_r1c2 : -183
- matrix_r2c0 : 256
- matrix_r2c1 : 454
- matrix_r2c2 : 0
- input_bias_0 : 0
- input_bias_1 : 128
- input_bias_2 : 128
- mean_chn_0 : 124
- mean_chn_1 : 117
- mean_chn_2 : 104
- var_reci_chn_0 : 0.0171
- var_reci_chn_1 : 0.0175
- var_reci_chn_2 : 0.0174
-}}
-"""
+# The stage's JPEG path: NV12 from DVPP, BT.601 full-range YUV -> RGB, ImageNet mean/std.
+_AIPP = {"input_format": "YUV420SP_U8", "csc_switch": True, "matrix": JPEG_YUV2RGB,
+         "input_bias": [0, 128, 128], "mean_chn": [124, 117, 104],
+         "var_reci_chn": [0.0171, 0.0175, 0.0174]}
 
 
 def build_models(folder) -> dict:
@@ -64,7 +43,8 @@ def build_models(folder) -> dict:
     }
     width, height = AIPP_SIZE
     config = folder / "aipp.cfg"
-    config.write_text(_AIPP_CONFIG.format(width=width, height=height))
+    config.write_text(config_text({"src_image_size_w": width, "src_image_size_h": height,
+                                   **_AIPP}))
     models["aipp"] = _atc(folder, _cnn("b", 3, (height, width)), "aipp",
                           f"--insert_op_conf={config}",
                           f"--input_shape=x:-1,3,{height},{width}",
