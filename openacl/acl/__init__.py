@@ -7,6 +7,7 @@ one function per table line, implemented or not.
 
 from openacl.acl import (aipp_calls, buffer_calls, lifecycle_calls, media_calls,  # noqa: F401
                          model_calls, runtime_calls, util_calls, video_calls)
+from openacl.acl import prof_calls  # noqa: F401
 from openacl.acl.build import build_modules
 
 MODULES = build_modules()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
 from openacl.errors import AclError, ApiNotSupported, ArgumentTypeError, BindingRaise
+from openacl.profiling import recorder as _PROF
 
 __all__ = ["Call", "CALLS", "implements", "implemented_keys", "build_modules", "take_recent_error"]
 
@@ -387,8 +388,14 @@ def _generate(call: Call, implementation) -> types.FunctionType:
     header = [f"{p.name}=_MISSING" if p.optional else p.name for p in params]
     if ignores_args:
         lines = [f"def {call.name}(*_ignored):"]
+        passed = "*_ignored"
     else:
         lines = [f"def {call.name}({', '.join(header)}{', /' if header else ''}):"]
+        passed = ", ".join(names)
+    # Profiling (openacl.profiling): one global test when off; when on, the same body,
+    # compiled a second time as _inner, runs between two clock reads.
+    inner = ["def _inner" + lines[0][4 + len(call.name):]]
+    lines += ["    if _PROF.ON:", f"        return _traced(_QUAL, _inner{', ' if passed else ''}{passed})"]
     for position, p in enumerate(params, 1):
         indent = "    "
         if p.optional:
@@ -416,10 +423,12 @@ def _generate(call: Call, implementation) -> types.FunctionType:
     lines.append("        return _record_internal(_CALL, _e)")
     success = {"ret": "0", "tuple1": "(_r, 0)", "tupleN": "(*_r, 0)", "bare": "_r"}[kind]
     lines.append(f"    return {success}")
+    lines = inner + lines[3:] + lines           # _inner first: the exported one calls it
     namespace = {
         "_impl": implementation, "_MISSING": _MISSING, "_QUAL": call.qualname, "_CALL": call,
         "_AclError": AclError, "_BindingRaise": BindingRaise,
         "_record_failure": _record_failure, "_record_internal": _record_internal,
+        "_PROF": _PROF, "_traced": _traced,
     }
     for code, function in _COERCE.items():
         namespace[f"_C_{code.replace('?', '_')}"] = function
@@ -427,6 +436,16 @@ def _generate(call: Call, implementation) -> types.FunctionType:
     function = namespace[call.name]
     function.__doc__ = f"{call.signature}\n\n{(implementation.__doc__ or '').strip()}"
     return function
+
+
+def _traced(qualname: str, inner, *args):
+    """Run a wrapper's body between two clock reads and record it on the API lane."""
+    now = _PROF._now
+    start = now()
+    try:
+        return inner(*args)
+    finally:
+        _PROF.api(qualname, start, now())
 
 
 def _not_supported(call: Call):

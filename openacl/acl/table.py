@@ -29,6 +29,7 @@ MODULE_DOCS = {
     "rt": "pyACL runtime: devices, contexts, streams, memory, events, callbacks.",
     "mdl": "pyACL models: load, describe, datasets, execute, dynamic shapes, AIPP.",
     "util": "pyACL helpers: pointers, bytes, numpy, threads.",
+    "prof": "pyACL profiling: sessions, model subscription with per-operator records, stamps.",
     "media": "pyACL media (DVPP): DVPP memory, JPEG/PNG decode, JPEG encode, VPC resize/crop/"
              "paste, video decode/encode channels.",
 }
@@ -551,4 +552,41 @@ media.venc_get_channel_desc_src_rate               k:channel_desc               
 media.venc_set_channel_desc_src_rate               k:channel_desc I:src_rate                                              -> ret
 media.venc_get_channel_desc_param                  k:channel_desc i:param_type                                            -> (int, ret)
 media.venc_set_channel_desc_param                  k:channel_desc i:param_type O:param                                    -> ret
+# --- prof: profiling (binding prof/pyprof_methods.cpp; openacl.profiling) ---
+prof.create_config              list:device_ids i:aicore_metrics k:aicore_events K:data_type_config -> handle
+prof.destroy_config             k:config                                          -> ret
+prof.init                       s:result_path                                     -> ret
+prof.finalize                   *                                                 -> ret
+prof.start                      k:config                                          -> ret
+prof.stop                       k:config                                          -> ret
+prof.model_subscribe            I:model_id k:subscribe_config                     -> ret
+prof.model_un_subscribe         I:model_id                                        -> ret
+prof.model_unsubscribe          I:model_id                                        -> ret
+prof.create_subscribe_config    b:time_info_switch i:aicore_metrics i:fd          -> handle
+prof.destroy_subscribe_config   k:subscribe_config                                -> ret
+prof.get_op_desc_size           *                                                 -> (int, ret)
+prof.get_op_num                 k:op_info k:op_info_len                           -> (int, ret)
+prof.get_op_type                k:op_info k:op_info_len I:index k:op_type_len     -> (str, ret)
+prof.get_op_name                k:op_info k:op_info_len I:index k:op_name_len     -> (str, ret)
+prof.get_op_type_v2             k:op_info k:op_info_len I:index                   -> (str?, ret)
+prof.get_op_name_v2             k:op_info k:op_info_len I:index                   -> (str?, ret)
+prof.get_op_start               k:op_info k:op_info_len I:index                   -> int
+prof.get_op_end                 k:op_info k:op_info_len I:index                   -> int
+prof.get_op_duration            k:op_info k:op_info_len I:index                   -> int
+prof.get_model_id               k:op_info k:op_info_len I:index                   -> int
+prof.get_op_type_len            k:op_info k:op_info_len I:index                   -> (int, ret)
+prof.get_op_name_len            k:op_info k:op_info_len I:index                   -> (int, ret)
+prof.get_step_timestamp         k:step_info i:tag k:stream                        -> ret
+prof.destroy_step_info          k:step_info                                       -> None
+prof.create_step_info           *                                                 -> handle
+prof.create_stamp               *                                                 -> handle
+prof.destroy_stamp              k:stamp                                           -> None
+prof.push                       k:stamp                                           -> ret
+prof.pop                        *                                                 -> ret
+prof.range_start                k:stamp                                           -> (int, ret)
+prof.range_stop                 I:range_id                                        -> ret
+prof.set_stamp_trace_message    k:stamp s:msg I:msg_len                           -> ret
+prof.mark                       k:stamp                                           -> ret
+prof.mark_ex                    s:msg k:stream                                    -> ret
+prof.set_config                 i:config_type s:config                            -> ret
 """

@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from openacl.engines.base import Binding, Engine, EngineSession, TensorSpec, register_engine
+from openacl.profiling import recorder as _profiler
 
 __all__ = ["OrtEngine", "OrtSession", "session_options"]
 
@@ -36,6 +37,12 @@ def session_options() -> ort.SessionOptions:
     threads = os.environ.get("OPENACL_ENGINE_THREADS")
     if threads:
         options.intra_op_num_threads = int(threads)
+    if _profiler.OPS:                    # openacl profiling: ORT's own per-operator profiler
+        import tempfile
+
+        options.enable_profiling = True
+        options.profile_file_prefix = os.path.join(tempfile.gettempdir(),
+                                                   f"openacl-ort-{os.getpid()}")
     return options
 
 
@@ -91,6 +98,20 @@ class OrtSession(EngineSession):
         self.outputs = [_spec(n) for n in self.session.get_outputs()]
         # The C++ session's run call, without the Python wrapper's per-call checks.
         self._run = self.session._sess.run_with_iobinding
+        self.profiling = _profiler.OPS
+        if self.profiling:
+            _profiler.register_session(self)
+
+    def op_profile(self) -> list[dict]:
+        """End ONNX Runtime's profiler; its node events as records (name, op_type, start_ns,
+        end_ns, run: the index of the execution), in time order. Once only."""
+        if not self.profiling or self.session is None:
+            return []
+        self.profiling = False
+        from openacl.profiling.ort_profile import read_ort_profile
+
+        origin = self.session.get_profiling_start_time_ns()
+        return read_ort_profile(self.session.end_profiling(), origin)
 
     def new_binding(self) -> OrtBinding:
         return OrtBinding(self.session)

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 
 from openacl.errors import AclError, InternalError, StreamSyncTimeout
+from openacl.profiling import recorder as _profiler
 from openacl.runtime.waits import watched_join, watched_wait
 
 __all__ = ["Stream"]
@@ -193,7 +194,14 @@ class Stream:
             try:
                 if skip:                  # ACL_STOP_ON_FAILURE: later tasks do not run
                     continue
-                run()
+                if _profiler.ON:          # openacl profiling: a lane per stream
+                    start = _profiler._now()
+                    try:
+                        run()
+                    finally:
+                        _profiler.task(self, label, start, _profiler._now())
+                else:
+                    run()
             except AclError as error:
                 self.record_error(type(error)(f"{label} on {self.label} failed: {error.message}",
                                          error.code))

@@ -999,6 +999,73 @@ def decoding_bytes_that_are_not_a_jpeg(tmp_path, monkeypatch):
     return _decode_at_synchronize(b"\x89PNG not a JPEG at all" * 4)
 
 
+# ---------------------------------------------------------------- acl.prof (issue 14)
+def _prof_config():
+    config = acl.prof.create_config([0], 0, 0, 0x0001 | 0x0002)
+    assert config
+    return config
+
+
+@scenario(ErrorCode.ACL_ERROR_PROF_NOT_RUN, "acl.prof.start", "before acl.prof.init")
+def profiling_start_before_init(tmp_path, monkeypatch):
+    config = _prof_config()
+    try:
+        return acl.prof.start(config)
+    finally:
+        acl.prof.destroy_config(config)
+
+
+@scenario(ErrorCode.ACL_ERROR_PROF_ALREADY_RUN, "acl.prof.start", "already started")
+def profiling_started_twice(tmp_path, monkeypatch):
+    config = _prof_config()
+    assert acl.prof.init(str(tmp_path / "prof")) == ACL_SUCCESS
+    assert acl.prof.start(config) == ACL_SUCCESS
+    try:
+        return acl.prof.start(config)
+    finally:
+        assert acl.prof.stop(config) == ACL_SUCCESS
+        assert acl.prof.finalize() == ACL_SUCCESS
+        acl.prof.destroy_config(config)
+
+
+@scenario(ErrorCode.ACL_ERROR_PROF_API_CONFLICT, "acl.prof.model_subscribe",
+          "between acl.prof.init and finalize")
+def subscribing_inside_a_profiling_session(tmp_path, monkeypatch):
+    import os
+
+    read, write = os.pipe()
+    config = acl.prof.create_subscribe_config(1, 0, write)
+    assert acl.prof.init(str(tmp_path / "prof")) == ACL_SUCCESS
+    try:
+        return acl.prof.model_subscribe(1, config)
+    finally:
+        assert acl.prof.finalize() == ACL_SUCCESS
+        acl.prof.destroy_subscribe_config(config)
+        os.close(read)
+        os.close(write)
+
+
+@scenario(ErrorCode.ACL_ERROR_PROF_REPEAT_SUBSCRIBE, "acl.prof.model_subscribe",
+          "already subscribed")
+def subscribing_a_model_twice(tmp_path, monkeypatch):
+    import os
+
+    read, write = os.pipe()
+    with session():
+        model_id, ret = acl.mdl.load_from_file(_relu_om(tmp_path))
+        assert ret == ACL_SUCCESS
+        config = acl.prof.create_subscribe_config(1, 0, write)
+        assert acl.prof.model_subscribe(model_id, config) == ACL_SUCCESS
+        try:
+            return acl.prof.model_subscribe(model_id, config)
+        finally:
+            assert acl.prof.model_unsubscribe(model_id) == ACL_SUCCESS
+            acl.prof.destroy_subscribe_config(config)
+            assert acl.mdl.unload(model_id) == ACL_SUCCESS
+            os.close(read)
+            os.close(write)
+
+
 # ---------------------------------------------------------------- the tests
 def _process_survives():
     """A full pyACL cycle still works after the failure."""

@@ -1,0 +1,1 @@
+"""openacl profiling: ``acl.prof``, the acl.json ``profiler`` section, the timeline."""
