@@ -526,3 +526,39 @@ def set_dynamic_hw_size(model_id, dataset, index, height, width):
 def set_input_dynamic_dims(model_id, dataset, index, dims):
     dynamic.set_dims(MODELS.get(model_id), _dataset(dataset), index, dims)
 
+
+
+# ------------------------------------------------------------------------ dump (openacl.dump)
+@implements("mdl.init_dump")
+def init_dump(*_ignored):
+    from openacl.dump import DUMP
+
+    DUMP.init_dump()
+
+
+@implements("mdl.set_dump")
+def set_dump(config_path=None):
+    from openacl.dump import DUMP
+
+    DUMP.set_dump(config_path)
+
+
+@implements("mdl.finalize_dump")
+def finalize_dump(*_ignored):
+    from openacl.dump import DUMP
+
+    DUMP.finalize_dump()
+
+
+@implements("mdl.dump_reg_callback")
+def dump_reg_callback(fn, flag):
+    from openacl.dump import DUMP
+
+    DUMP.register_callback(fn, flag)
+
+
+@implements("mdl.dump_unreg_callback")
+def dump_unreg_callback(*_ignored):
+    from openacl.dump import DUMP
+
+    DUMP.unregister_callback()

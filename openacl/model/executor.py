@@ -45,6 +45,8 @@ class BoundRun:
 class Executor:
     """Runs one loaded model's engine session on datasets."""
 
+    dump = None       # openacl.dump hook: the model's recorder while a dump selects it
+
     def __init__(self, session, description: ModelDescription, model_label: str,
                  backend=None):
         self.session = session
@@ -80,6 +82,8 @@ class Executor:
             if len(running) > 1:
                 self._report_overlap()
             bound.run()
+            if self.dump is not None:               # openacl.dump hook: dump this execution
+                self.dump.record(bound)
         except AclError:
             raise
         except Exception as error:  # noqa: BLE001 - any engine failure is an execute failure

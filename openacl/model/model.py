@@ -52,6 +52,7 @@ class LoadedModel:
         else:
             self.executor = Executor(self.session, self.description, label,
                                      context.device.backend if context is not None else None)
+        _attach_dump(self)                    # openacl.dump hook: a recorder if selected
         self.user_memory = user_memory        # (work, weight) the program supplied, if any
         self.current_gear = None              # the gear last chosen, for get_cur_output_dims
         self.running = 0                      # executions in flight (two at once is reported)
@@ -82,6 +83,10 @@ class LoadedModel:
 
     def release(self) -> None:
         self.settle()                       # a queued execution must not meet a closed session
+        if self.executor.dump is not None:  # openacl.dump hook: close the dump session
+            from openacl.dump import DUMP
+
+            DUMP.detach(self.executor)
         self.executor.release()
         self.session.close()
 
@@ -139,6 +144,20 @@ class ModelRegistry:
 
 MODELS = ModelRegistry()
 RUNTIME.add_teardown_hook("models", MODELS.release_all, MODELS.leak_report)
+
+
+def _attach_dump(model: LoadedModel) -> None:
+    """openacl.dump hook: give the model a dump recorder when a dump config selects it; a
+    dump that cannot be set up is logged and the model runs undumped."""
+    from openacl.dump import DUMP
+
+    try:
+        DUMP.attach(model)
+    except Exception as error:  # noqa: BLE001 - dumping must never stop a model loading
+        import logging
+
+        logging.getLogger("openacl").warning("model %s: dump not set up: %s",
+                                             model.model_id, error)
 
 
 def query_sizes(offline: OfflineModel) -> tuple[int, int]:

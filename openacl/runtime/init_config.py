@@ -19,21 +19,20 @@ import os
 from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
-from openacl.errors import (AclError, InvalidDumpConfig, InvalidFile, InvalidParam, ParseFile,
+from openacl.errors import (AclError, InvalidFile, InvalidParam, ParseFile,
                             InvalidProfilingConfig)
 
 __all__ = ["InitConfig", "read_init_config"]
 
 _MAX_BYTES = 10 * 1024 * 1024
 _MAX_DEPTH = 10
-_DUMP_MODES = {"input", "output", "all"}
 
 
 @dataclass
 class InitConfig:
     err_msg_mode: int = 0                 # 0: per thread, 1: per process
     default_device: int | None = None
-    dump: dict | None = None
+    dump: object | None = None            # "dump": an openacl.dump.config.DumpConfig
     profiler: dict | None = None
     raw: dict | None = None
     precision: str | None = None          # "openacl.precision": the precision setting
@@ -96,23 +95,11 @@ def _default_device(data: dict) -> int | None:
     return int(text)
 
 
-def _dump(data: dict) -> dict | None:
-    section = data.get("dump")
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        raise InvalidDumpConfig('"dump" must be a JSON object')
-    if "dump_path" in section and not isinstance(section["dump_path"], str):
-        raise InvalidDumpConfig('"dump.dump_path" must be a string')
-    if "dump_list" in section and not isinstance(section["dump_list"], list):
-        raise InvalidDumpConfig('"dump.dump_list" must be a list')
-    mode = section.get("dump_mode", "output")
-    if mode not in _DUMP_MODES:
-        raise InvalidDumpConfig(f'"dump.dump_mode" must be one of {sorted(_DUMP_MODES)}, '
-                                f"not {json.dumps(mode)}")
-    if section.get("dump_list") and not section.get("dump_path"):
-        raise InvalidDumpConfig('"dump.dump_list" is set but "dump.dump_path" is missing')
-    return section
+def _dump(data: dict):
+    """The "dump" section, checked (openacl.dump.config): a DumpConfig, or None."""
+    from openacl.dump.config import check_section
+
+    return check_section(data.get("dump"))
 
 
 def _profiler(data: dict) -> dict | None:

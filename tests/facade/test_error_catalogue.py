@@ -338,6 +338,26 @@ def init_with_a_bad_dump_mode(tmp_path, monkeypatch):
     return acl.init(_config(tmp_path, '{"dump": {"dump_mode": "sideways"}}'))
 
 
+@scenario(ErrorCode.ACL_ERROR_UNINITIALIZE, "acl.mdl.init_dump", "before acl.init")
+def init_dump_before_init(tmp_path, monkeypatch):
+    return acl.mdl.init_dump()
+
+
+@scenario(ErrorCode.ACL_ERROR_DUMP_ALREADY_RUN, "acl.mdl.init_dump", "already called")
+def init_dump_twice(tmp_path, monkeypatch):
+    with session():
+        assert acl.mdl.init_dump() == ACL_SUCCESS
+        code = acl.mdl.init_dump()
+        assert acl.mdl.finalize_dump() == ACL_SUCCESS
+    return code
+
+
+@scenario(ErrorCode.ACL_ERROR_DUMP_NOT_RUN, "acl.mdl.set_dump", "before acl.mdl.init_dump")
+def set_dump_before_init_dump(tmp_path, monkeypatch):
+    with session():
+        return acl.mdl.set_dump(str(tmp_path / "dump.json"))
+
+
 @scenario(ErrorCode.ACL_ERROR_INVALID_PROFILING_CONFIG, "acl.init",
           '"profiler.switch"', '"on" or "off"', '"maybe"')
 def init_with_a_bad_profiler_switch(tmp_path, monkeypatch):
