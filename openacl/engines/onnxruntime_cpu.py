@@ -124,6 +124,8 @@ class OrtSession(EngineSession):
         return functools.partial(self._run, binding.native, None)
 
     def close(self) -> None:
+        if self.profiling:               # hand the operators to the profiler before they go
+            _profiler.collect(self)
         self.session = None
         self._run = None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from openacl import config
 from openacl.constants import ErrorCode
-from openacl.errors import AclError, InvalidParam, InvalidProfilingConfig
+from openacl.errors import AclError, InvalidParam
 from openacl.profiling import recorder
 from openacl.runtime.handles import HandleTable
 
@@ -115,8 +115,6 @@ class Profiler:
 
     # ------------------------------------------------------------ configs
     def create_config(self, device_ids, aicore_metrics, aicore_events, data_types) -> int:
-        from openacl.runtime.runtime import RUNTIME
-
         count = config.device_count()
         for device in device_ids:
             if not isinstance(device, int) or device < 0 or (count is not None and device >= count):

@@ -85,15 +85,23 @@ def register_session(session) -> None:
 
 def _collect_engine_ops() -> None:
     for session in list(_sessions):
-        try:
-            records = session.op_profile()
-        except Exception:  # noqa: BLE001 - a session closed meanwhile has nothing to give
-            records = []
-        label = getattr(session, "profile_label", "model")
-        for record in records:
-            _events.append(("op", record["name"], label, record["start_ns"], record["end_ns"],
-                            {"op_type": record["op_type"]}))
-        _sessions.discard(session)
+        collect(session)
+
+
+def collect(session) -> None:
+    """Take a profiling session's operator records now (at stop, or when the session
+    closes: a model unloaded before the profiler stops keeps its operators)."""
+    if session not in _sessions:
+        return
+    _sessions.discard(session)
+    try:
+        records = session.op_profile()
+    except Exception:  # noqa: BLE001 - a session closed meanwhile has nothing to give
+        records = []
+    label = getattr(session, "profile_label", "model")
+    for record in records:
+        _events.append(("op", record["name"], label, record["start_ns"], record["end_ns"],
+                        {"op_type": record["op_type"]}))
 
 
 # ------------------------------------------------------------------ outputs

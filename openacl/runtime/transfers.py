@@ -101,7 +101,10 @@ def memcpy_async(dst: int, dest_max: int, src: int, count: int, kind: int,
     if memory.arena_of(dst) is None or memory.arena_of(src) is None:
         # Pageable host memory: ACL syncs the stream, then copies synchronously.
         stream.drain()
+        start = _profiler._now() if _profiler.ON else 0
         backend.copy(dst, src, n)
+        if _profiler.ON:                  # openacl profiling: a synchronous copy
+            _profiler.copy(n, start, _profiler._now())
         return
     generation = memory.generation
 
