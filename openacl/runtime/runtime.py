@@ -8,6 +8,7 @@ down so the next use starts clean.
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import sys
 import threading
@@ -63,6 +64,7 @@ class Runtime:
             self.config = read_init_config(config_path)
             self.initialized = True
             self.init_count = 1
+            self._profiling_from_config = _start_profiler(self.config.profiler)
 
     def finalize(self) -> None:
         with self.lock:
@@ -72,6 +74,11 @@ class Runtime:
             self.initialized = False
             self.init_count = 0
             self.config = InitConfig()
+            if getattr(self, "_profiling_from_config", False):   # the profiler acl.init began
+                self._profiling_from_config = False
+                from openacl.profiling import recorder
+
+                recorder.stop(write=True)
         level = leak_report.report_level()
         if leaks and level != "off":
             warnings.warn(LeakWarning("acl.finalize released resources the program did not: "
@@ -268,3 +275,18 @@ def _stop_streams_at_exit() -> None:
     if busy:
         sys.stderr.write(f"openacl: at exit, {', '.join(busy)} still ran a task after "
                          f"{bound:.0f} s; exiting without waiting for it\n")
+
+
+def _start_profiler(section: dict | None) -> bool:
+    """The ``acl.init`` JSON ``profiler`` section: with ``"switch": "on"`` the timeline is
+    recorded from now to ``acl.finalize``, into ``output`` (default ``./openacl_profile``);
+    ``"task_time": "off"`` leaves the models' operators out. Return whether it started."""
+    if not section or section.get("switch", "off") != "on":
+        return False
+    from openacl.profiling import recorder
+
+    if recorder.is_on():                   # acl.prof or openacl profile already records
+        return False
+    output = section.get("output") or os.path.join(os.getcwd(), "openacl_profile")
+    recorder.start(output=output, ops=section.get("task_time", "on") != "off")
+    return True

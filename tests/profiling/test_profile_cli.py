@@ -56,3 +56,27 @@ def test_openacl_profile_refuses_what_it_cannot_run(tmp_path):
                                 text=True, timeout=60)
         assert result.returncode == 2, argv
         assert "Traceback" not in result.stderr
+
+
+def test_the_acl_init_profiler_section_records_until_finalize(tmp_path):
+    """The documented switch: {"profiler": {"switch": "on", "output": DIR}} in acl.json."""
+    import acl
+
+    out = tmp_path / "from_json"
+    config = tmp_path / "acl.json"
+    config.write_text(json.dumps({"profiler": {"switch": "on", "output": str(out),
+                                               "task_time": "on"}}))
+    assert acl.init(str(config)) == 0
+    assert acl.rt.set_device(0) == 0
+    stream, _ = acl.rt.create_stream()
+    assert acl.rt.synchronize_stream(stream) == 0
+    assert acl.rt.destroy_stream(stream) == 0
+    assert acl.rt.reset_device(0) == 0
+    assert not out.exists()                          # written at finalize, not before
+    assert acl.finalize() == 0
+    trace = json.loads((out / "trace.json").read_text())
+    names = Counter(e["name"] for e in trace["traceEvents"] if e.get("ph") == "X")
+    assert names["acl.rt.create_stream"] == names["acl.rt.synchronize_stream"] == 1
+    assert names["acl.finalize"] == 0               # recording ends inside finalize
+    config.write_text(json.dumps({"profiler": {"switch": "maybe"}}))
+    assert acl.init(str(config)) == 100010          # ACL_ERROR_INVALID_PROFILING_CONFIG
