@@ -26,9 +26,6 @@ __all__ = ["build_parser", "parse_args", "check_rules", "str2bool", "UNSUPPORTED
 # Flags that ask for something an openacl machine does not have: flag -> the reason. A run
 # that turns one of them on stops with the reason instead of pretending to do it.
 UNSUPPORTED = {
-    "profiler": "openacl does not implement profiling (msprof / acl.json profiler data)",
-    "dump": "openacl does not implement operator data dump",
-    "dump_npy": "openacl does not implement operator data dump, so there is nothing to convert",
     "energy_consumption": "power readings come from npu-smi, which needs an Ascend NPU",
     "perf": "the trtexec backend runs TensorRT on an NVIDIA GPU, not an Ascend model",
 }

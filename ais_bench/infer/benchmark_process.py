@@ -60,6 +60,7 @@ def benchmark_process(args, argv: list[str]) -> int:
         _check_paths(args)
         args.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "ais_bench", *argv]
         args.stamp = time.strftime("%Y_%m_%d-%H_%M_%S")
+        _profiler_and_dump(args)
         with _device_count(args.devices):
             if args.dym_shape_range is not None and args.dym_shape is None:
                 return dymshape_range_run(args)
@@ -583,7 +584,6 @@ def _check_paths(args) -> None:
             raise AisBenchError(f"--acl_json_path {args.acl_json_path} does not exist")
         if not args.acl_json_path.endswith(".json"):
             raise AisBenchError(f"acl_json_path:{args.acl_json_path} is not a .json file")
-        _warn_acl_json(args.acl_json_path)
     if args.aipp_config is not None:
         if not args.aipp_config.endswith(".config"):
             raise AisBenchError(f"--aipp_config {args.aipp_config} is not a .config file")
@@ -594,24 +594,35 @@ def _check_paths(args) -> None:
         raise AisBenchError(f"--output {args.output} exists and is not a folder")
 
 
-def _warn_acl_json(path: str) -> None:
-    """ais_bench turns profiling on from acl.json; openacl accepts the file, collects nothing."""
+def _profiler_and_dump(args) -> None:
+    """``--profiler`` / ``--dump``: as ais_bench, an acl.json beside the outputs turns them on
+    for the run (``<output>/<stamp>/profiler``: trace.json, summary.txt, timeline.png;
+    ``<output>/<stamp>/dump``: every layer's inputs and outputs, numpy-readable, so
+    ``--dump_npy`` needs no conversion)."""
+    if not (args.profiler or args.dump):
+        return
     import json
 
-    try:
-        with open(path) as file:
-            config = json.load(file)
-    except (OSError, ValueError):
-        return                              # acl.init reports it, with ACL's code
-    if not isinstance(config, dict):
-        return
-    profiler = config.get("profiler")
-    if isinstance(profiler, dict) and profiler.get("switch") == "on":
-        log.warning(f"{path} turns profiling on: openacl does not implement profiling, the run "
-                    f"collects no profiling data")
-    if config.get("dump") is not None:
-        log.warning(f"{path} asks for a dump: openacl does not implement dump, the run writes "
-                    f"no dump data")
+    if args.output is None:
+        raise AisBenchError("--profiler and --dump need --output (their data goes there)",
+                            code=2)
+    if args.acl_json_path is not None:
+        raise AisBenchError("--acl_json_path cannot be combined with --profiler or --dump: "
+                            "put the profiler / dump sections in that file", code=2)
+    folder = os.path.abspath(os.path.join(args.output, args.output_dirname or args.stamp))
+    os.makedirs(folder, exist_ok=True)
+    config = {}
+    if args.profiler:
+        config["profiler"] = {"switch": "on", "output": os.path.join(folder, "profiler"),
+                              "task_time": "on"}
+    if args.dump:
+        config["dump"] = {"dump_path": os.path.join(folder, "dump"), "dump_mode": "all",
+                          "dump_list": [{"model_name": os.path.splitext(
+                              os.path.basename(args.model))[0]}]}
+    args.acl_json_path = os.path.join(folder, "acl.json")
+    with open(args.acl_json_path, "w") as file:
+        json.dump(config, file, indent=2)
+    log.info(f"acl.json for --profiler/--dump: {args.acl_json_path}")
 
 
 def _output_prefix(args, index, devices) -> str | None:
