@@ -12,6 +12,7 @@ import functools
 import logging
 import operator
 import threading
+from threading import get_ident as _get_ident
 import types
 from collections import deque
 from dataclasses import dataclass
@@ -439,13 +440,14 @@ def _generate(call: Call, implementation) -> types.FunctionType:
 
 
 def _traced(qualname: str, inner, *args):
-    """Run a wrapper's body between two clock reads and record it on the API lane."""
+    """Run a wrapper's body between two clock reads and record it on the API lane (the
+    recorder's ``api`` inlined: this runs around every pyACL call while profiling)."""
     now = _PROF._now
     start = now()
     try:
         return inner(*args)
     finally:
-        _PROF.api(qualname, start, now())
+        _PROF._events.append(("api", qualname, _get_ident(), start, now(), None))
 
 
 def _not_supported(call: Call):
