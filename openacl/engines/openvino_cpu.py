@@ -19,6 +19,7 @@ import ctypes
 import functools
 import os
 import threading
+import time
 
 import numpy as np
 import openvino as ov
@@ -27,6 +28,7 @@ from openvino._pyopenvino import InferRequest as _RawInferRequest
 
 from openacl.engines.base import (Binding, Engine, EngineSession, EngineUnsupported,
                                   TensorSpec, register_engine)
+from openacl.profiling import recorder as _profiler
 
 __all__ = ["OvEngine", "OvSession", "OvBinding", "compile_config", "core"]
 
@@ -67,6 +69,26 @@ def core() -> ov.Core:
             if _core is None:
                 _core = ov.Core()
     return _core
+
+
+_EXECUTED = ov.ProfilingInfo.Status.EXECUTED
+
+
+def _counted(run, request, records: list):
+    """``run`` followed by reading the request's per-layer counters into ``records``."""
+    def run_and_count():
+        start = time.time_ns()              # the recorder's clock
+        run()
+        end = time.time_ns()
+        at = start
+        for info in request.profiling_info:
+            if info.status != _EXECUTED:
+                continue
+            took = int(info.real_time.total_seconds() * 1e9)
+            records.append({"name": info.node_name, "op_type": info.node_type,
+                            "start_ns": at, "end_ns": min(at + took, end)})
+            at = min(at + took, end)
+    return run_and_count
 
 
 def compile_config(precision: str) -> dict:
@@ -135,6 +157,8 @@ class OvBinding(Binding):
             # OpenVINO would run on the request's own (uninitialised) tensors.
             raise ValueError(f"input(s) {unbound} not bound: bind every input before running")
         run = functools.partial(_INFER, self.request, _NO_INPUTS, True, False)
+        if self._session.profiling:
+            run = _counted(run, self.request, self._session._op_records)
         if not self._passthrough:
             return run
         copies = []
@@ -168,8 +192,13 @@ class OvSession(EngineSession):
                 f"the model computes in half precision inside (node {rounding}); OpenVINO's "
                 f"CPU plugin would compute that in fp32 and drop the roundings the graph asks "
                 f"for, so its results would not be the model's")
+        self.profiling = _profiler.OPS          # openacl profiling: OpenVINO's layer counters
+        self._op_records: list[dict] = []
+        settings = compile_config(precision)
+        if self.profiling:
+            settings["PERF_COUNT"] = True
         try:
-            self.compiled = ov_core.compile_model(model, "CPU", compile_config(precision))
+            self.compiled = ov_core.compile_model(model, "CPU", settings)
         except Exception as error:  # noqa: BLE001 - any compiler failure: not for this engine
             raise EngineUnsupported(f"OpenVINO cannot compile this model for the CPU: "
                                     f"{_reason(error)}")
@@ -181,6 +210,8 @@ class OvSession(EngineSession):
         self.output_types = [port.get_element_type().get_type_name()
                              for port in self.compiled.outputs]
         self.passthrough = {spec.name for spec in self.outputs} & set(self._inputs)
+        if self.profiling:
+            _profiler.register_session(self)
 
     def input_index(self, name: str) -> int:
         try:
@@ -207,7 +238,15 @@ class OvSession(EngineSession):
     def runner(self, binding: OvBinding):
         return binding.runner()
 
+    def op_profile(self) -> list[dict]:
+        """The layers each run executed (OpenVINO's fused layers, its own names and types),
+        laid end to end from the run's start with their measured times."""
+        records, self._op_records, self.profiling = self._op_records, [], False
+        return records
+
     def close(self) -> None:
+        if self.profiling:               # hand the layers to the profiler before they go
+            _profiler.collect(self)
         self.compiled = None
 
 

@@ -80,3 +80,26 @@ def test_the_acl_init_profiler_section_records_until_finalize(tmp_path):
     assert names["acl.finalize"] == 0               # recording ends inside finalize
     config.write_text(json.dumps({"profiler": {"switch": "maybe"}}))
     assert acl.init(str(config)) == 100010          # ACL_ERROR_INVALID_PROFILING_CONFIG
+
+
+def test_openvino_layers_are_on_the_timeline_too(tmp_path):
+    """On OpenVINO the operator lane holds its (fused) layers, one set per execution."""
+    import os
+
+    out = tmp_path / "ov"
+    env = dict(os.environ, OPENACL_ENGINE="openvino", OPENACL_PRECISION="exact")
+    result = subprocess.run([sys.executable, "-m", "openacl", "profile", "-o", str(out), "--",
+                             "python", str(APP), str(RUNS)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    spans = [e for e in json.loads((out / "trace.json").read_text())["traceEvents"]
+             if e.get("ph") == "X"]
+    layers = Counter(e["name"] for e in spans if e.get("args", {}).get("op_type"))
+    assert layers and all(count == RUNS for count in layers.values()), layers
+    kinds = {e["args"]["op_type"] for e in spans if e.get("args", {}).get("op_type")}
+    assert "Convolution" in kinds                       # OpenVINO's layer names, not ONNX's
+    executes = [e for e in spans if e["name"].startswith("execute_async")]
+    for layer in (e for e in spans if e.get("args", {}).get("op_type")):
+        assert any(t["ts"] <= layer["ts"] + 1
+                   and layer["ts"] + layer["dur"] <= t["ts"] + t["dur"] + 1
+                   for t in executes), layer
