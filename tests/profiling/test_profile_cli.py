@@ -103,3 +103,54 @@ def test_openvino_layers_are_on_the_timeline_too(tmp_path):
         assert any(t["ts"] <= layer["ts"] + 1
                    and layer["ts"] + layer["dur"] <= t["ts"] + t["dur"] + 1
                    for t in executes), layer
+
+
+def test_sync_execute_nests_its_operators_and_stream_tasks_keep_their_order(tmp_path):
+    """In-process through acl.prof: a synchronous execute's operators lie inside its API
+    span on the host lane; async copies on one stream run in the order they were queued."""
+    from importlib import resources
+
+    import acl
+    from openacl.profiling import recorder
+
+    assert acl.init() == 0 and acl.rt.set_device(0) == 0
+    context, _ = acl.rt.create_context(0)
+    stream, _ = acl.rt.create_stream()
+    recorder.start(output=str(tmp_path / "p"), ops=True)
+    model, _ = acl.mdl.load_from_file(str(resources.files("openacl.assets") / "digits_cnn.onnx"))
+    desc = acl.mdl.create_desc()
+    acl.mdl.get_desc(desc, model)
+    sizes = [acl.mdl.get_input_size_by_index(desc, 0), acl.mdl.get_output_size_by_index(desc, 0)]
+    pointers = [acl.rt.malloc(size, 0)[0] for size in sizes]
+    datasets = [acl.mdl.create_dataset(), acl.mdl.create_dataset()]
+    for dataset, pointer, size in zip(datasets, pointers, sizes):
+        acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(pointer, size))
+    scratch = [acl.rt.malloc(64 << k, 0)[0] for k in range(3)]
+    for k, pointer in enumerate(scratch):                       # three device copies, queued
+        acl.rt.memcpy_async(pointer, 64 << k, pointers[0], 64, 3, stream)
+    acl.rt.synchronize_stream(stream)
+    assert acl.mdl.execute(model, *datasets) == 0
+    for dataset in datasets:
+        acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
+        acl.mdl.destroy_dataset(dataset)
+    acl.mdl.unload(model)
+    acl.mdl.destroy_desc(desc)
+    recorder.stop(write=True)
+    for pointer in scratch + pointers:
+        acl.rt.free(pointer)
+    acl.rt.destroy_stream(stream)
+    acl.rt.destroy_context(context)
+    acl.rt.reset_device(0)
+    assert acl.finalize() == 0
+    spans = [e for e in json.loads((tmp_path / "p" / "trace.json").read_text())["traceEvents"]
+             if e.get("ph") == "X"]
+    (execute,) = [e for e in spans if e["name"] == "acl.mdl.execute"]
+    ops = [e for e in spans if e.get("args", {}).get("op_type")]
+    assert ops
+    for op in ops:
+        assert execute["ts"] <= op["ts"] + 1 and op["ts"] + op["dur"] <= (
+            execute["ts"] + execute["dur"] + 1), op
+    copies = [e for e in spans if e["name"].startswith("memcpy_async")]
+    assert [e["args"]["bytes"] for e in copies] == [64, 64, 64]
+    assert [e["ts"] for e in copies] == sorted(e["ts"] for e in copies)
+    assert len({e["tid"] for e in copies}) == 1                  # one lane: the stream's
