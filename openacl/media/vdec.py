@@ -33,7 +33,6 @@ __all__ = ["VdecChannel", "channel_id_limit"]
 
 _SP420 = frozenset({PixelFormat.PIXEL_FORMAT_YUV_SEMIPLANAR_420,
                     PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
-_VU_FIRST = frozenset({PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
 _RGB = {PixelFormat.PIXEL_FORMAT_RGB_888: cv2.COLOR_YUV2RGB_I420,
         PixelFormat.PIXEL_FORMAT_BGR_888: cv2.COLOR_YUV2BGR_I420}
 
@@ -235,7 +234,7 @@ class VdecChannel(VideoChannel):
             picture.pixels()[...] = _to_rgb(frame, _RGB[fields.fmt])
         else:
             picture.luma()[...] = frame.luma
-            planes = (frame.v, frame.u) if fields.fmt in _VU_FIRST else (frame.u, frame.v)
+            planes = (frame.v, frame.u) if picture.layout.v_first else (frame.u, frame.v)
             cv2.merge(planes, dst=picture.chroma())      # interleaves 6x faster than numpy
         out.format, out.width, out.height = fields.fmt, width, height
         out.width_stride, out.height_stride, out.ret_code = width_stride, height_stride, 0

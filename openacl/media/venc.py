@@ -18,6 +18,7 @@ from openacl.constants import PixelFormat, VencRcMode
 from openacl.errors import DvppTaskFailed, FormatNotMatch, InvalidParam
 from openacl.media.descs import PicDesc, StreamDesc, VencChannelDesc, VencFrameConfig
 from openacl.media.formats import align, family, format_names
+from openacl.media.layout import Picture
 from openacl.media.tasks import device_view
 from openacl.media.video import VideoEncoder, codec_name
 from openacl.media.video_channel import VideoChannel
@@ -109,12 +110,9 @@ class VencChannel(VideoChannel):
             view = device_view(data, need, "VENC input", False, self.fam)
         except DvppTaskFailed as error:
             raise InvalidParam(error.message) from None
-        luma = view[:stride * h].reshape(h, stride)[:, :w].copy()
-        chroma = view[stride * h:need].reshape(h // 2, stride)[:, :w].reshape(h // 2, w // 2, 2)
-        if picture.format == PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420 or (
-                picture.format == 0 and self.fmt == PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420):
-            chroma = chroma[..., ::-1]
-        return luma, chroma.copy()
+        fmt = picture.format if picture.format in INPUT_FORMATS else self.fmt
+        planes = Picture(view, fmt, w, h, stride, h)
+        return planes.luma().copy(), planes.chroma_uv().copy()
 
     def destroy_channel(self) -> None:
         self.destroy(self._end_of_stream)
