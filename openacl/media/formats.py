@@ -18,7 +18,7 @@ from openacl import config
 from openacl.constants import PixelFormat as F
 
 __all__ = ["Family", "FAMILIES", "family", "align", "format_name", "format_names",
-           "MIN_JPEG_SIDE"]
+           "MIN_JPEG_SIDE", "SEMIPLANAR_420"]
 
 MIN_JPEG_SIDE = 32
 
@@ -39,7 +39,8 @@ def format_names(formats) -> str:
     return ", ".join(format_name(f) for f in sorted(formats))
 
 
-_SP420 = frozenset({F.PIXEL_FORMAT_YUV_SEMIPLANAR_420, F.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
+SEMIPLANAR_420 = _SP420 = frozenset({F.PIXEL_FORMAT_YUV_SEMIPLANAR_420,
+                                    F.PIXEL_FORMAT_YVU_SEMIPLANAR_420})   # NV12, NV21
 _PACKED_422 = frozenset({F.PIXEL_FORMAT_YUYV_PACKED_422, F.PIXEL_FORMAT_UYVY_PACKED_422,
                          F.PIXEL_FORMAT_YVYU_PACKED_422, F.PIXEL_FORMAT_VYUY_PACKED_422})
 _RGBX = frozenset({F.PIXEL_FORMAT_ARGB_8888, F.PIXEL_FORMAT_ABGR_8888,

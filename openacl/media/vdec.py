@@ -22,7 +22,7 @@ from openacl.constants import VDEC_NO_PICTURE, PixelFormat, VdecOutMode
 from openacl.errors import (AclError, DvppTaskFailed, FeatureUnsupported, FormatNotMatch,
                             InvalidParam)
 from openacl.media.descs import PicDesc, PicFields, StreamDesc, VdecChannelDesc
-from openacl.media.formats import Family, family, format_names
+from openacl.media.formats import SEMIPLANAR_420, Family, family, format_names
 from openacl.media.layout import Picture, min_buffer_size
 from openacl.media.tasks import device_view
 from openacl.media.video import (DecodedFrame, VideoDecoder, codec_name, has_picture,
@@ -31,8 +31,6 @@ from openacl.media.video_channel import VideoChannel
 
 __all__ = ["VdecChannel", "channel_id_limit"]
 
-_SP420 = frozenset({PixelFormat.PIXEL_FORMAT_YUV_SEMIPLANAR_420,
-                    PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
 _RGB = {PixelFormat.PIXEL_FORMAT_RGB_888: cv2.COLOR_YUV2RGB_I420,
         PixelFormat.PIXEL_FORMAT_BGR_888: cv2.COLOR_YUV2BGR_I420}
 
@@ -47,7 +45,7 @@ def channel_id_limit() -> int:
 
 def _outputs(fam: Family) -> frozenset:
     """Output formats: NV12/NV21 everywhere, RGB888/BGR888 too on Ascend310P and later."""
-    return _SP420 | frozenset(_RGB) if fam.extended_vpc else _SP420
+    return SEMIPLANAR_420 | frozenset(_RGB) if fam.extended_vpc else SEMIPLANAR_420
 
 
 class _Send:

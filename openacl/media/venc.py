@@ -14,10 +14,10 @@ from collections import deque
 
 import numpy as np
 
-from openacl.constants import PixelFormat, VencRcMode
+from openacl.constants import VencRcMode
 from openacl.errors import DvppTaskFailed, FormatNotMatch, InvalidParam
 from openacl.media.descs import PicDesc, StreamDesc, VencChannelDesc, VencFrameConfig
-from openacl.media.formats import align, family, format_names
+from openacl.media.formats import SEMIPLANAR_420, align, family, format_names
 from openacl.media.layout import Picture
 from openacl.media.tasks import device_view
 from openacl.media.video import VideoEncoder, codec_name
@@ -28,8 +28,7 @@ from openacl.runtime.runtime import RUNTIME
 
 __all__ = ["VencChannel", "INPUT_FORMATS"]
 
-INPUT_FORMATS = frozenset({PixelFormat.PIXEL_FORMAT_YUV_SEMIPLANAR_420,
-                           PixelFormat.PIXEL_FORMAT_YVU_SEMIPLANAR_420})
+INPUT_FORMATS = SEMIPLANAR_420              # NV12, NV21
 _SIDES = {"310": (128, 1920), "310P": (128, 4096), "310B": (114, 8192)}
 _DEFAULT_GOP = 16                 # key_frame_interval left at 0
 _DEFAULT_RATE = 30                # src_rate left at 0 (frames/s)
