@@ -43,20 +43,21 @@ def _destroy(handle: int, kind: type) -> None:
 
 
 def _register_accessors(prefix: str, kind: type, names: tuple[str, ...],
-                        module: str = "dvpp") -> None:
+                        module: str = "dvpp", getters: tuple[str, ...] = ()) -> None:
     """``{module}_set_{prefix}{name}`` / ``{module}_get_{prefix}{name}`` for plain stored
-    values."""
+    values, and getters alone for ``getters`` (whose setters check the value)."""
+    for name in names + getters:
+        def getter(handle, _attr=name):
+            return getattr(_get(handle, kind), _attr)
+
+        getter.__doc__ = f"The {name.replace('_', ' ')} (0 for a NULL handle)."
+        implements(f"media.{module}_get_{prefix}{name}")(getter)
     for name in names:
         def setter(handle, value, _attr=name):
             setattr(_get(handle, kind), _attr, value)
 
-        def getter(handle, _attr=name):
-            return getattr(_get(handle, kind), _attr)
-
         setter.__doc__ = f"Store the {name.replace('_', ' ')} (checked when a task uses it)."
-        getter.__doc__ = f"The {name.replace('_', ' ')} (0 for a NULL handle)."
         implements(f"media.{module}_set_{prefix}{name}")(setter)
-        implements(f"media.{module}_get_{prefix}{name}")(getter)
 
 
 # ------------------------------------------------------------------ DVPP memory

@@ -122,12 +122,8 @@ def vdec_get_channel_desc_param(channel_desc, param_type):
 
 _register_accessors("channel_desc_", VdecChannelDesc,
                     ("thread_id", "entype", "out_pic_format", "out_pic_width", "out_pic_height",
-                     "bit_depth"), module="vdec")
-for _name in ("channel_id", "ref_frame_num", "out_mode"):     # their setters check the value
-    def _get_value(channel_desc, _attr=_name):
-        return getattr(_get(channel_desc, VdecChannelDesc), _attr)
-
-    implements(f"media.vdec_get_channel_desc_{_name}")(_get_value)
+                     "bit_depth"), module="vdec",
+                    getters=("channel_id", "ref_frame_num", "out_mode"))
 
 
 # ------------------------------------------------------------------ VDEC channels and frames
@@ -261,12 +257,8 @@ def venc_get_channel_desc_param(channel_desc, param_type):
 
 _register_accessors("channel_desc_", VencChannelDesc,
                     ("thread_id", "entype", "pic_width", "pic_height", "key_frame_interval",
-                     "buf_addr", "buf_size", "max_bit_rate", "src_rate"), module="venc")
-for _name in ("channel_id", "pic_format", "rc_mode"):          # their setters check the value
-    def _venc_get(channel_desc, _attr=_name):
-        return getattr(_get(channel_desc, VencChannelDesc), _attr)
-
-    implements(f"media.venc_get_channel_desc_{_name}")(_venc_get)
+                     "buf_addr", "buf_size", "max_bit_rate", "src_rate"), module="venc",
+                    getters=("channel_id", "pic_format", "rc_mode"))
 
 
 # ------------------------------------------------------------------ VENC frame configs

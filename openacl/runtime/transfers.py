@@ -78,13 +78,13 @@ def memcpy(dst: int, dest_max: int, src: int, count: int, kind: int) -> None:
     if not _check_copy(dst, dest_max, src, count, kind):
         return
     device = RUNTIME.current_context().device
+    n = _checked_count(dst, src, count)
     if _profiler.ON:                      # openacl profiling: the copy and its size
         start = _profiler._now()
-        n = _checked_count(dst, src, count)
         device.backend.copy(dst, src, n)
         _profiler.copy(n, start, _profiler._now())
-        return
-    device.backend.copy(dst, src, _checked_count(dst, src, count))
+    else:
+        device.backend.copy(dst, src, n)
 
 
 def memcpy_async(dst: int, dest_max: int, src: int, count: int, kind: int,
