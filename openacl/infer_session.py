@@ -27,9 +27,7 @@ runtime below propagate as ``openacl.errors.AclError``.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import itertools
-import math
 import threading
 import time
 import weakref
@@ -47,6 +45,7 @@ from openacl.model.ranged import RangedExecutor
 from openacl.runtime import RUNTIME, transfers
 from openacl.runtime.handles import handles
 from openacl.runtime.memory import DEVICE
+from openacl.runtime.pointers import raw_array
 from openacl import session_feeds
 from openacl.session_tensors import (COPY_TIMES, CopyTimes, DeviceTensor, SessionError,
                                      free_allocation)
@@ -567,9 +566,9 @@ class _State:
         if self.backend.name == "cpu":
             # Device memory is host memory on this backend: numpy views copy in and out
             # with one call each (other backends copy through backend.copy).
-            ioset.input_views = [_view(a, shape, dtype) for a, shape, dtype in
+            ioset.input_views = [raw_array(a, shape, dtype) for a, shape, dtype in
                                  zip(input_addresses, input_shapes, ioset.input_dtypes)]
-            ioset.output_views = [_view(a, shape, dtype) for a, shape, dtype in
+            ioset.output_views = [raw_array(a, shape, dtype) for a, shape, dtype in
                                   zip(ioset.output_addresses, output_shapes,
                                       ioset.output_dtypes)]
         if gear is not None:
@@ -677,13 +676,6 @@ class _State:
             MODELS.unload(model.model_id)
         finally:
             RUNTIME.set_current_context(previous)
-
-
-def _view(address: int, shape, dtype) -> np.ndarray:
-    """A numpy array over ``shape`` elements at a host-addressable device ``address``."""
-    count = math.prod(shape)
-    raw = (ctypes.c_char * max(count * dtype.itemsize, 1)).from_address(address)
-    return np.frombuffer(raw, dtype, count=count).reshape(shape)
 
 
 @atexit.register

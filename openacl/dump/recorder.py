@@ -11,7 +11,6 @@ session, binding and results are untouched; a model no config selects gets no re
 
 from __future__ import annotations
 
-import ctypes
 import io
 import logging
 import os
@@ -22,6 +21,8 @@ import time
 import numpy as np
 import onnx
 from onnx import numpy_helper
+
+from openacl.runtime.pointers import raw_array
 
 __all__ = ["ModelDump", "file_name"]
 
@@ -113,8 +114,7 @@ class ModelDump:
             if buffer.size == 0 or count == 0:
                 feeds[name] = np.zeros(shape, dtype)
                 continue
-            raw = (ctypes.c_char * count).from_address(buffer.address)
-            feeds[name] = np.frombuffer(raw, dtype).reshape(shape).copy()
+            feeds[name] = raw_array(buffer.address, shape, dtype).copy()
         return feeds
 
     def _value(self, name: str, values: dict) -> np.ndarray:

@@ -29,6 +29,7 @@ from openvino._pyopenvino import InferRequest as _RawInferRequest
 from openacl.engines.base import (Binding, Engine, EngineSession, EngineUnsupported,
                                   TensorSpec, register_engine)
 from openacl.profiling import recorder as _profiler
+from openacl.runtime.pointers import raw_array
 
 __all__ = ["OvEngine", "OvSession", "OvBinding", "compile_config", "core"]
 
@@ -306,20 +307,11 @@ def _tensor(dtype, shape, address: int) -> tuple[ov.Tensor, int]:
         if dtype != TensorProto.BFLOAT16:
             raise TypeError(f"ONNX element type {dtype} cannot be bound (only bfloat16 is "
                             f"given by its ONNX type)")
-        array = _view(address, np.dtype(np.uint16), count)
+        array = raw_array(address, (count,), np.uint16)
         return ov.Tensor(array, list(shape), ov.Type.bf16), array.nbytes
     dtype = np.dtype(dtype)
-    array = _view(address, dtype, count).reshape(shape)
+    array = raw_array(address, (count,), dtype).reshape(shape)
     return ov.Tensor(array, shared_memory=True), array.nbytes
-
-
-def _view(address: int, dtype: np.dtype, count: int) -> np.ndarray:
-    """A numpy array over ``count`` elements at ``address`` (the caller keeps it alive)."""
-    nbytes = count * dtype.itemsize
-    if nbytes == 0:
-        return np.empty(count, dtype)
-    raw = (ctypes.c_uint8 * nbytes).from_address(address)
-    return np.frombuffer(raw, np.uint8).view(dtype)
 
 
 def _graph_names(model_bytes: bytes) -> tuple[set, set]:

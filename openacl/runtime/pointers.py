@@ -17,7 +17,7 @@ from openacl.errors import AclError, ArgumentValueError
 from openacl.runtime.runtime import RUNTIME
 
 __all__ = ["host_bytes", "bytes_address", "array_address", "contiguous_array_address", "read_bytes",
-           "wrap_as_array", "dtype_of_typenum"]
+           "wrap_as_array", "dtype_of_typenum", "raw_array"]
 
 
 def _bytes_data_offset() -> int:
@@ -101,5 +101,15 @@ def wrap_as_array(address: int, shape, typenum: int) -> np.ndarray:
         RUNTIME.memory.host_access(address, nbytes, "acl.util.ptr_to_numpy", write=True)
     except AclError as error:
         raise ArgumentValueError(f"acl.util.ptr_to_numpy: {error.message}") from None
-    raw = (ctypes.c_char * nbytes).from_address(address)
-    return np.frombuffer(raw, dtype).reshape(shape)
+    return raw_array(address, shape, dtype)
+
+
+def raw_array(address: int, shape, dtype) -> np.ndarray:
+    """A writeable array over the memory at ``address``: no copy, no ownership, no check
+    (the caller has checked the extent and keeps the memory alive)."""
+    dtype = np.dtype(dtype)
+    count = math.prod(shape)
+    if count == 0:
+        return np.empty(shape, dtype)
+    raw = (ctypes.c_char * (count * dtype.itemsize)).from_address(address)
+    return np.frombuffer(raw, dtype, count=count).reshape(shape)
