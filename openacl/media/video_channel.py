@@ -47,7 +47,6 @@ class VideoChannel:
         self.closed = False
         RUNTIME.reports.subscribe(thread_id, self.frames)
         _LIVE.add(self)
-        RUNTIME.add_teardown_hook("video channels", _close_all, _live_channels)
 
     def check_open(self) -> None:
         if self.closed:
@@ -114,3 +113,6 @@ def _close_all() -> None:
     """Finalize: channels never destroyed stop; callbacks not yet run are dropped."""
     for channel in list(_LIVE):
         channel._close()
+
+
+RUNTIME.add_teardown_hook("video channels", _close_all, _live_channels)
