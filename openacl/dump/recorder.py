@@ -22,6 +22,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from openacl.model.exposed import with_outputs
 from openacl.runtime.pointers import raw_array
 
 __all__ = ["ModelDump", "file_name"]
@@ -60,7 +61,7 @@ class ModelDump:
                         and name not in wanted:
                     wanted.append(name)
         self.exposed = wanted
-        self.session = _open(model, _with_outputs(graph, wanted)) if wanted else None
+        self.session = _open(model, with_outputs(graph, wanted)) if wanted else None
         device = model.context.device.index if model.context is not None else 0
         self.folder = os.path.join(dump_path, started, str(device), self.model_name,
                                    str(self.model_id))
@@ -151,26 +152,6 @@ def _graph_that_runs(model) -> onnx.ModelProto:
         record = model.offline.record
         return npu_model(model.offline.proto, record.precision, record.soc_version)
     return model.offline.proto
-
-
-def _with_outputs(model: onnx.ModelProto, names: list[str]) -> bytes:
-    """``model`` with ``names`` added as graph outputs, typed by shape inference."""
-    exposed = onnx.ModelProto()
-    exposed.CopyFrom(model)
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False).graph
-        types = {v.name: v.type for v in list(inferred.value_info) + list(inferred.output)}
-    except Exception:  # noqa: BLE001 - without inference the engine infers the types itself
-        types = {}
-    present = {v.name for v in exposed.graph.output}
-    for name in names:
-        if name in present:
-            continue
-        value = onnx.ValueInfoProto(name=name)
-        if name in types and types[name].tensor_type.elem_type:
-            value.type.tensor_type.elem_type = types[name].tensor_type.elem_type
-        exposed.graph.output.append(value)
-    return exposed.SerializeToString()
 
 
 def _open(model, data: bytes):

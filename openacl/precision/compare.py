@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
+from onnx import helper
 
+from openacl.model.exposed import with_outputs
 from openacl.precision.modes import DEFAULT_MODE, MODES
 
 __all__ = ["compare", "CompareError", "Report", "NodeError", "TensorError", "RTOL",
@@ -206,7 +206,7 @@ def compare(model_path: str, inputs=None, setting: str = "npu", flags: dict | No
     proto = offline.proto
     floats = float_tensors(proto)
     tensors = _node_tensors(proto.graph, floats)
-    reference = _run("onnxruntime", "f32", _with_outputs(proto, tensors), feeds)
+    reference = _run("onnxruntime", "f32", with_outputs(proto, tensors), feeds)
     choice = choose(precision, setting)
     note = "; ".join(warnings)
     if choice.rewrite:
@@ -215,7 +215,7 @@ def compare(model_path: str, inputs=None, setting: str = "npu", flags: dict | No
         candidate_model = proto
         if choice.setting != setting:
             note = "; ".join(filter(None, [note, f"{setting} runs exact here: {choice.reason}"]))
-    candidate = _run(choice.engine, choice.precision, _with_outputs(candidate_model, tensors),
+    candidate = _run(choice.engine, choice.precision, with_outputs(candidate_model, tensors),
                      feeds)
     mode = MODES[precision.option][precision.mode]
     report = Report(offline.origin, mode.label, mode_note, choice.setting, choice.engine,
@@ -460,18 +460,6 @@ def _node_tensors(graph, floats: set[str]) -> list[str]:
                 seen.add(name)
                 names.append(name)
     return names
-
-
-def _with_outputs(model: onnx.ModelProto, tensors: list[str]) -> bytes:
-    """``model`` with ``tensors`` added as graph outputs (serialized)."""
-    exposed = onnx.ModelProto()
-    exposed.CopyFrom(model)
-    present = {value.name for value in exposed.graph.output}
-    for name in tensors:
-        if name not in present:
-            exposed.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
-                                                                      None))
-    return exposed.SerializeToString()
 
 
 def _run(engine_name: str, precision: str, model_bytes: bytes, feeds: dict) -> dict:
