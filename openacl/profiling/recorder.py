@@ -1,7 +1,9 @@
 """The profiler's timeline: events recorded while profiling is on, written as Chrome-trace JSON.
 
 Hooks elsewhere test the module attribute ``ON`` (one global lookup when profiling is off)
-and call ``api``, ``task`` or ``copy``. Timestamps are ``time.time_ns()``, the clock ONNX
+and then call ``copy``, or, on the hottest paths (every pyACL call, every stream
+task), append to ``_events`` themselves: it is cleared, never rebound, so they bind its
+``append`` once. Timestamps are ``time.time_ns()``, the clock ONNX
 Runtime's own profiler uses, so engine per-operator events line up with ours.
 """
 
@@ -14,12 +16,13 @@ import threading
 import time
 import weakref
 
-__all__ = ["ON", "OPS", "start", "stop", "is_on", "api", "task", "copy", "events",
+__all__ = ["ON", "OPS", "start", "stop", "is_on", "copy", "events",
            "register_session", "write_outputs"]
 
 ON = False          # API calls and stream tasks are recorded
 OPS = False         # engine sessions loaded now profile their operators
-_events: list = []  # (kind, name, lane, start_ns, end_ns, args); list.append is atomic
+_events: list = []  # (kind, name, lane, start_ns, end_ns, args); list.append is atomic.
+#                     Never rebound: hooks hold its append.
 _sessions: "weakref.WeakSet" = weakref.WeakSet()
 _lock = threading.Lock()
 _output: str | None = None
@@ -64,18 +67,9 @@ def events() -> list:
 
 
 # ------------------------------------------------------------------ recording (hot when on)
-def api(qualname: str, start_ns: int, end_ns: int) -> None:
-    _events.append(("api", qualname, threading.get_ident(), start_ns, end_ns, None))
-
-
-def task(stream, label: str, start_ns: int, end_ns: int) -> None:
-    _events.append(("task", label, stream.label, start_ns, end_ns, None))
-
-
 def copy(count: int, start_ns: int, end_ns: int) -> None:
     """A synchronous copy (acl.rt.memcpy): its bytes, on the host lane of its thread."""
-    _events.append(("copy", f"memcpy of {count} bytes", threading.get_ident(), start_ns,
-                    end_ns, {"bytes": count}))
+    _events.append(("copy", "memcpy", threading.get_ident(), start_ns, end_ns, {"bytes": count}))
 
 
 def register_session(session) -> None:
@@ -108,6 +102,14 @@ def collect(session) -> None:
 _BYTES = re.compile(r"^memcpy(?:_async)? of (\d+) bytes")
 
 
+def _copied(kind: str, name: str, args) -> int | None:
+    """The bytes a copy event moved (a synchronous copy says so; a copy task's label does)."""
+    if kind == "copy":
+        return args["bytes"]
+    match = _BYTES.match(name) if kind == "task" else None
+    return int(match.group(1)) if match else None
+
+
 def trace_events(recorded: list | None = None) -> list[dict]:
     """The Chrome trace-event list (``ph`` X complete events, µs, plus lane names)."""
     recorded = events() if recorded is None else recorded
@@ -120,12 +122,13 @@ def trace_events(recorded: list | None = None) -> list[dict]:
         key = (pid, lane)
         if key not in lanes:
             lanes[key] = len(lanes) + 1
+        count = _copied(kind, name, args)
+        if kind == "copy":
+            name = f"memcpy of {count} bytes"
         event = {"name": name, "cat": kind, "ph": "X", "ts": start_ns / 1000.0,
                  "dur": max(end_ns - start_ns, 0) / 1000.0, "pid": pid, "tid": lanes[key]}
         args = dict(args or {})
-        match = _BYTES.match(name) if kind in ("task", "copy") else None
-        if match:
-            count = int(match.group(1))
+        if count is not None:
             args["bytes"] = count
             seconds = max(end_ns - start_ns, 1) / 1e9
             args["GB/s"] = round(count / seconds / 1e9, 3)
@@ -149,10 +152,10 @@ def summary(recorded: list | None = None, top: int = 15) -> str:
     streams: dict[str, list] = {}
     apis: dict[str, list] = {}
     copies = [0, 0]
-    for kind, name, lane, start_ns, end_ns, _ in recorded:
+    for kind, name, lane, start_ns, end_ns, args in recorded:
         duration = max(end_ns - start_ns, 0)
         if kind == "op":
-            entry = ops.setdefault((name, (_ or {}).get("op_type", "")), [0, 0])
+            entry = ops.setdefault((name, args["op_type"]), [0, 0])
         elif kind == "task":
             entry = streams.setdefault(lane, [0, 0])
         elif kind == "api":
@@ -162,9 +165,9 @@ def summary(recorded: list | None = None, top: int = 15) -> str:
         if entry is not None:
             entry[0] += 1
             entry[1] += duration
-        match = _BYTES.match(name) if kind in ("task", "copy") else None
-        if match:
-            copies[0] += int(match.group(1))
+        count = _copied(kind, name, args)
+        if count is not None:
+            copies[0] += count
             copies[1] += duration
     lines = [f"openacl profile: {len(recorded)} events"]
     total_ops = sum(v[1] for v in ops.values()) or 1

@@ -14,11 +14,13 @@ from collections import deque
 
 from openacl.errors import AclError, InternalError, StreamSyncTimeout
 from openacl.profiling import recorder as _profiler
+from openacl.profiling.recorder import _events, _now
 from openacl.runtime.waits import watched_join, watched_wait
 
 __all__ = ["Stream"]
 
 log = logging.getLogger("openacl")
+_record = _events.append
 
 
 class Stream:
@@ -183,6 +185,7 @@ class Stream:
 
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
+        lane = self.label                 # the profiler's lane (the handle is set by now)
         while True:
             with self._lock:
                 while not self._tasks and not self._closed:
@@ -195,11 +198,11 @@ class Stream:
                 if skip:                  # ACL_STOP_ON_FAILURE: later tasks do not run
                     continue
                 if _profiler.ON:          # openacl profiling: a lane per stream
-                    start = _profiler._now()
+                    start = _now()
                     try:
                         run()
                     finally:
-                        _profiler.task(self, label, start, _profiler._now())
+                        _record(("task", label, lane, start, _now(), None))
                 else:
                     run()
             except AclError as error:
