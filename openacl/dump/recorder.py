@@ -46,16 +46,23 @@ class ModelDump:
         self.model_name = model_names(model)[0]
         self.mode = mode
         self.sink = sink                      # DumpState.deliver(path, data)
-        graph = _graph_that_runs(model)
-        nodes = [(task_id, node) for task_id, node in enumerate(graph.graph.node)
-                 if not layers or node.name in layers]
-        self.nodes = nodes
+        source, graph = _graph_that_runs(model)
+        # The rewrite keeps the model's operators in order and gives the casts it inserts
+        # names no operator has: the operators as they run, paired with the model's.
+        names = {node.name for node in source.graph.node}
+        running = [node for node in graph.graph.node if node.name in names]
+        # (task id, the model's operator, the tensors it reads as it runs, those it writes):
+        # under the npu rewrite an operator reads rounded copies of its inputs, and its
+        # outputs keep their names and hold the rounded values, as on the NPU.
+        self.nodes = [(task_id, node, list(runs.input), list(node.output))
+                      for task_id, (node, runs) in enumerate(zip(source.graph.node, running))
+                      if not layers or node.name in layers]
         self.initializers = {t.name: t for t in graph.graph.initializer}
         self.graph_inputs = {v.name for v in graph.graph.input} - set(self.initializers)
         wanted = []
-        for _, node in nodes:
-            names = (list(node.input) if mode in ("input", "all") else []) + \
-                    (list(node.output) if mode in ("output", "all") else [])
+        for _, _, reads, writes in self.nodes:
+            names = (reads if mode in ("input", "all") else []) + \
+                    (writes if mode in ("output", "all") else [])
             for name in names:
                 if name and name not in self.initializers and name not in self.graph_inputs \
                         and name not in wanted:
@@ -86,21 +93,20 @@ class ModelDump:
         with self._lock:
             iteration, self.iteration = self.iteration, self.iteration + 1
         folder = os.path.join(self.folder, str(iteration))
-        for task_id, node in self.nodes:
+        for task_id, node, reads, writes in self.nodes:
             arrays = {}
             if self.mode in ("input", "all"):
-                for i, name in enumerate(node.input):
+                for i, name in enumerate(reads):
                     if name:
                         arrays[f"input_{i}"] = self._value(name, values)
             if self.mode in ("output", "all"):
-                for i, name in enumerate(node.output):
+                for i, name in enumerate(writes):
                     if name:
                         arrays[f"output_{i}"] = values[name]
             buffer = io.BytesIO()
             np.savez(buffer, **arrays)
             stamp = time.time_ns() // 1000               # 16 digits: microseconds
-            path = os.path.join(folder, file_name(node.op_type, node.name or f"node{task_id}",
-                                                  task_id, stamp))
+            path = os.path.join(folder, file_name(node.op_type, node.name, task_id, stamp))
             self.sink(path, buffer.getvalue())
 
     def _inputs(self, bound) -> dict[str, np.ndarray]:
@@ -144,14 +150,21 @@ def model_names(model) -> tuple[str, ...]:
     return tuple(names) or (f"model{model.model_id}",)
 
 
-def _graph_that_runs(model) -> onnx.ModelProto:
-    choice = model.precision
-    if getattr(choice, "rewrite", False):
+def _graph_that_runs(model) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+    """(the model's graph, the graph its engine runs): the same graph, or under the npu
+    rewrite the rounded one, whose inserted casts are not the model's operators and are
+    not dumped. Unnamed operators are named ``node{task id}`` in both, to pair them."""
+    source = onnx.ModelProto()
+    source.CopyFrom(model.offline.proto)
+    for task_id, node in enumerate(source.graph.node):
+        if not node.name:
+            node.name = f"node{task_id}"
+    if getattr(model.precision, "rewrite", False):
         from openacl.precision.npu_numerics import npu_model
 
         record = model.offline.record
-        return npu_model(model.offline.proto, record.precision, record.soc_version)
-    return model.offline.proto
+        return source, npu_model(source, record.precision, record.soc_version)
+    return source, source
 
 
 def _open(model, data: bytes):

@@ -21,7 +21,7 @@ import threading
 import time
 
 from openacl.constants import ErrorCode
-from openacl.dump.config import DumpConfig, check_section
+from openacl.dump.config import DumpConfig
 from openacl.errors import AclError, InvalidParam
 
 __all__ = ["DUMP", "DumpState", "CHUNK_BYTES"]
