@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections import Counter
 
 import numpy as np
+import pytest
 
 import acl
 from openacl.profiling import recorder
@@ -107,3 +110,147 @@ def test_recording_is_off_by_default():
     acl.rt.get_run_mode()
     assert len(recorder.events()) == before
     assert np is not None
+
+
+def _ort_node_profile(model_path: str, feeds: dict, runs: int) -> Counter:
+    """ONNX Runtime's own profile of the same model, run ``runs`` times, read from its
+    JSON directly: (node name, op type) -> how many kernel events."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.enable_profiling = True
+    options.profile_file_prefix = os.path.join(os.path.dirname(model_path), "ort_reference")
+    reference = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+    for _ in range(runs):
+        reference.run(None, feeds)
+    with open(reference.end_profiling()) as handle:
+        events = json.load(handle)
+    return Counter((e["name"].removesuffix("_kernel_time"), e["args"]["op_name"])
+                   for e in events if e.get("cat") == "Node"
+                   and e["name"].endswith("_kernel_time"))
+
+
+def test_subscription_records_match_onnxruntimes_own_profile(tmp_path):
+    """The samples' pattern: a reader thread on the pipe, executes, unsubscribe, join. The
+    records are ONNX Runtime's own kernel events for this model, one set per execution."""
+    import shutil
+    import threading
+    from importlib import resources
+
+    model_path = str(tmp_path / "digits_cnn.onnx")
+    shutil.copy(resources.files("openacl.assets") / "digits_cnn.onnx", model_path)
+    image = np.random.default_rng(0).random((1, 1, 8, 8), np.float32)
+    runs = 3
+    read, write = os.pipe()
+    records = []
+
+    def reader():                                  # as acllite's Profiling._read_data
+        size, _ = acl.prof.get_op_desc_size()
+        while True:
+            data = os.read(read, size * 10)
+            if not data:
+                return
+            ptr = acl.util.bytes_to_ptr(data)
+            count, ret = acl.prof.get_op_num(ptr, len(data))
+            assert ret == 0
+            for i in range(count):
+                records.append((acl.prof.get_op_name_v2(ptr, len(data), i)[0],
+                                acl.prof.get_op_type_v2(ptr, len(data), i)[0],
+                                acl.prof.get_op_start(ptr, len(data), i),
+                                acl.prof.get_op_end(ptr, len(data), i),
+                                acl.prof.get_model_id(ptr, len(data), i)))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    with session():
+        model_id, ret = acl.mdl.load_from_file(model_path)
+        assert ret == 0
+        config = acl.prof.create_subscribe_config(1, 0, write)
+        assert acl.prof.model_subscribe(model_id, config) == 0
+        desc = acl.mdl.create_desc()
+        acl.mdl.get_desc(desc, model_id)
+        sizes = [acl.mdl.get_input_size_by_index(desc, 0),
+                 acl.mdl.get_output_size_by_index(desc, 0)]
+        pointers = [acl.rt.malloc(size, 0)[0] for size in sizes]
+        data = image.tobytes()
+        acl.rt.memcpy(pointers[0], sizes[0], acl.util.bytes_to_ptr(data), len(data), 1)
+        datasets = [acl.mdl.create_dataset(), acl.mdl.create_dataset()]
+        for dataset, pointer, size in zip(datasets, pointers, sizes):
+            acl.mdl.add_dataset_buffer(dataset, acl.create_data_buffer(pointer, size))
+        started = time.time_ns()
+        for _ in range(runs):
+            assert acl.mdl.execute(model_id, *datasets) == 0
+        finished = time.time_ns()
+        assert acl.prof.model_unsubscribe(model_id) == 0
+        os.close(write)                            # the reader sees the end of the pipe
+        thread.join(30)
+        assert not thread.is_alive()
+        for dataset in datasets:
+            acl.destroy_data_buffer(acl.mdl.get_dataset_buffer(dataset, 0))
+            acl.mdl.destroy_dataset(dataset)
+        for pointer in pointers:
+            acl.rt.free(pointer)
+        acl.mdl.destroy_desc(desc)
+        acl.prof.destroy_subscribe_config(config)
+        assert acl.mdl.unload(model_id) == 0
+    os.close(read)
+    expected = _ort_node_profile(model_path, {"image": image}, runs)
+    assert expected and all(count == runs for count in expected.values())
+    assert Counter((name, op_type) for name, op_type, *_ in records) == expected
+    for _, _, start, end, owner in records:
+        assert owner == model_id and started <= start <= end <= finished
+
+
+def _check_trace_event_format(document: dict) -> None:
+    """The Trace Event Format as chrome://tracing and Perfetto read it: a ``traceEvents``
+    list; complete events (``X``) with a name, category, non-negative ``ts``/``dur`` in µs and
+    integer pid/tid; metadata events (``M``) naming processes and threads."""
+    assert set(document) <= {"traceEvents", "displayTimeUnit", "otherData"}
+    assert document.get("displayTimeUnit", "ms") in ("ms", "ns")
+    named = set()
+    for event in document["traceEvents"]:
+        assert event["ph"] in ("X", "M"), event
+        assert isinstance(event["name"], str) and event["name"]
+        assert isinstance(event["pid"], int) and isinstance(event["tid"], int)
+        assert isinstance(event.get("args", {}), dict)
+        if event["ph"] == "X":
+            assert isinstance(event["cat"], str)
+            assert isinstance(event["ts"], (int, float)) and event["ts"] >= 0
+            assert isinstance(event["dur"], (int, float)) and event["dur"] >= 0
+        else:
+            assert event["name"] in ("process_name", "thread_name")
+            assert isinstance(event["args"]["name"], str)
+            named.add((event["name"], event["pid"], event["tid"] if event["name"] ==
+                       "thread_name" else 0))
+    for event in document["traceEvents"]:          # every lane used has a name
+        if event["ph"] == "X":
+            assert ("process_name", event["pid"], 0) in named
+            assert ("thread_name", event["pid"], event["tid"]) in named
+
+
+def test_trace_json_follows_the_trace_event_format(tmp_path):
+    out = tmp_path / "prof"
+    with session():
+        config = acl.prof.create_config([0], 0, 0, ACL_PROF_ACL_API | ACL_PROF_TASK_TIME)
+        assert acl.prof.init(str(out)) == 0
+        assert acl.prof.start(config) == 0
+        model_id, ret = acl.mdl.load_from_file(_relu_om(tmp_path))
+        assert ret == 0
+        stream, _ = acl.rt.create_stream()
+        dev, _ = acl.rt.malloc(1024, 0)
+        host, _ = acl.rt.malloc_host(1024)
+        assert acl.rt.memcpy_async(dev, 1024, host, 1024, 1, stream) == 0
+        assert acl.rt.memcpy(host, 1024, dev, 1024, 2) == 0
+        assert acl.rt.synchronize_stream(stream) == 0
+        assert acl.prof.stop(config) == 0
+        assert acl.prof.finalize() == 0
+        acl.mdl.unload(model_id)
+        acl.rt.free(dev)
+        acl.rt.free_host(host)
+        acl.rt.destroy_stream(stream)
+        acl.prof.destroy_config(config)
+    document = json.loads((out / "trace.json").read_text())
+    _check_trace_event_format(document)
+    broken = dict(document, traceEvents=document["traceEvents"] + [{"ph": "X", "name": "x"}])
+    with pytest.raises((AssertionError, KeyError)):   # the check can fail
+        _check_trace_event_format(broken)
