@@ -1,76 +1,74 @@
-"""acl.mdl.execute with per-operator dump of every layer vs off, and with dump configured
-for another model vs no dump config (must be ~1.0x). Model: openacl/assets/digits_cnn.onnx.
+"""acl.mdl.execute with a dump of every layer vs no dump, and with a dump configured for
+another model vs none (what "selecting no layer costs nothing" means), in one run.
 
-    python benchmarks/bench_dump.py [--runs N]
+    python benchmarks/bench_dump.py [--calls 5000]
+
+Model: openacl/assets/digits_cnn.onnx, loaded three times in one acl.init session: before
+``acl.mdl.init_dump`` (no dump), after ``set_dump`` of a config naming another model (not
+selected), and after ``set_dump`` of a config naming it (every layer, inputs and outputs).
+The unselected copy runs the same code as the plain one (one attribute test per execute), so
+the two alternate call by call (common.interleaved, medians); the dumped copy writes one file
+per operator per execution and is timed in alternating rounds (common.alternate).
 """
+
+from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 import tempfile
-import time
 
 import numpy as np
 
 import acl
 
-MODEL = os.path.join(os.path.dirname(__file__), "..", "openacl", "assets", "digits_cnn.onnx")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import DeviceModel, acl_session, alternate, interleaved  # noqa: E402
+
+MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "openacl", "assets",
+                     "digits_cnn.onnx")
 
 
-def _time(dump, runs, folder):
-    config = None
-    if dump is not None:
-        config = os.path.join(folder, "acl.json")
-        with open(config, "w") as file:
-            json.dump({"dump": {"dump_path": os.path.join(folder, "dumps"),
-                                "dump_list": [{"model_name": dump}]}}, file)
-    assert (acl.init(config) if config else acl.init()) == 0
-    acl.rt.set_device(0)
-    model_id, ret = acl.mdl.load_from_file(MODEL)
-    assert ret == 0, acl.get_recent_err_msg()
-    desc = acl.mdl.create_desc()
-    acl.mdl.get_desc(desc, model_id)
-    sets, keep = [], []
-    for count, size_of in ((acl.mdl.get_num_inputs(desc), acl.mdl.get_input_size_by_index),
-                           (acl.mdl.get_num_outputs(desc), acl.mdl.get_output_size_by_index)):
-        dataset = acl.mdl.create_dataset()
-        for i in range(count):
-            size = size_of(desc, i)
-            ptr, _ = acl.rt.malloc(size, 0)
-            buffer = acl.create_data_buffer(ptr, size)
-            acl.mdl.add_dataset_buffer(dataset, buffer)
-            keep.append((ptr, buffer))
-        sets.append(dataset)
-    for _ in range(5):
-        acl.mdl.execute(model_id, *sets)
-    start = time.perf_counter()
-    for _ in range(runs):
-        assert acl.mdl.execute(model_id, *sets) == 0
-    elapsed = (time.perf_counter() - start) / runs
-    acl.mdl.unload(model_id)
-    for ptr, buffer in keep:
-        acl.destroy_data_buffer(buffer)
-        acl.rt.free(ptr)
-    for dataset in sets:
-        acl.mdl.destroy_dataset(dataset)
-    acl.mdl.destroy_desc(desc)
-    acl.rt.reset_device(0)
-    acl.finalize()
-    return elapsed
+def _set_dump(folder: str, model_name: str) -> None:
+    config = os.path.join(folder, f"dump_{model_name}.json")
+    with open(config, "w") as file:
+        json.dump({"dump": {"dump_path": os.path.join(folder, "dumps"), "dump_mode": "all",
+                            "dump_list": [{"model_name": model_name}]}}, file)
+    assert acl.mdl.set_dump(config) == 0, acl.get_recent_err_msg()
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=200)
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=5000,
+                        help="calls per side, plain vs unselected (the dump: a tenth)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        off = min(_time(None, args.runs, folder) for _ in range(3))
-        other = min(_time("another_model", args.runs, folder) for _ in range(3))
-        every = _time("digits_cnn", max(args.runs // 10, 5), folder)
-    print(f"execute, no dump config:             {off * 1e6:9.1f} us")
-    print(f"execute, dump set for another model: {other * 1e6:9.1f} us  ({other / off:.2f}x)")
-    print(f"execute, dump of every layer:        {every * 1e6:9.1f} us  ({every / off:.2f}x)")
+    feeds = {"image": np.random.default_rng(0).random((1, 1, 8, 8), np.float32)}
+    with tempfile.TemporaryDirectory() as folder, acl_session():
+        plain = DeviceModel(MODEL, feeds)
+        assert acl.mdl.init_dump() == 0
+        _set_dump(folder, "another_model")
+        other = DeviceModel(MODEL, feeds)
+        _set_dump(folder, "digits_cnn")
+        dumped = DeviceModel(MODEL, feeds)
+        try:
+            off, unselected = interleaved(plain.execute, other.execute, args.calls)
+            rounds_calls = max(1, args.calls // 40)
+            off_rounds, every = alternate(plain.execute, dumped.execute, rounds_calls, 4)
+            files = sum(len(names) for _, _, names in os.walk(os.path.join(folder, "dumps")))
+            same = plain.output_bytes() == dumped.output_bytes()
+        finally:
+            for model in (plain, other, dumped):
+                model.release()
+            acl.mdl.finalize_dump()
+    print(f"execute, no dump:                    {off * 1e6:8.2f} us")
+    print(f"execute, dump set for another model: {unselected * 1e6:8.2f} us  "
+          f"({unselected / off:.3f}x)")
+    print(f"execute, dump of every layer:        {every * 1e6:8.2f} us  "
+          f"({every / off_rounds:.1f}x; {files} files written; outputs "
+          f"{'unchanged' if same else 'CHANGED'})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -50,13 +50,19 @@ def test_timeline_of_api_calls_and_stream_tasks(tmp_path):
     complete = [e for e in trace if e["ph"] == "X"]
     for event in complete:
         assert {"ph", "ts", "dur", "pid", "tid", "name"} <= set(event)
-    names = [e["name"] for e in complete if e["cat"] == "api"]
-    assert names.count("acl.rt.memcpy_async") == 3
-    assert names[-1] == "acl.prof.stop" or "acl.rt.synchronize_stream" in names
+    calls = [e for e in complete if e["cat"] == "api"]
+    assert [e["name"] for e in calls] == [          # what ran, in order; recording ends in stop
+        "acl.rt.create_stream", "acl.rt.malloc", "acl.rt.malloc_host",
+        *["acl.rt.memcpy_async"] * 3, "acl.rt.synchronize_stream"]
+    assert len({e["tid"] for e in calls}) == 1                       # one host thread
     copies = [e for e in complete if e["cat"] == "task"]
     assert len(copies) == 3 and all(e["args"]["bytes"] == 4096 for e in copies)
-    assert len({e["tid"] for e in copies}) == 1
-    assert [e["ts"] for e in copies] == sorted(e["ts"] for e in copies)
+    assert len({e["tid"] for e in copies}) == 1 and copies[0]["tid"] != calls[0]["tid"]
+    queued = [e for e in calls if e["name"] == "acl.rt.memcpy_async"]
+    sync = calls[-1]
+    for task, call in zip(sorted(copies, key=lambda e: e["ts"]), queued):
+        assert task["ts"] >= call["ts"]              # a task runs after the call that queued it
+        assert task["ts"] + task["dur"] <= sync["ts"] + sync["dur"] + 1  # done before sync returns
     assert (out / "timeline.png").stat().st_size > 0
     assert "time per stream" in (out / "summary.txt").read_text()
 
