@@ -16,6 +16,8 @@ import threading
 import time
 import weakref
 
+from openacl.profiling import picture
+
 __all__ = ["ON", "OPS", "start", "stop", "is_on", "copy", "events",
            "register_session", "write_outputs"]
 
@@ -192,37 +194,6 @@ def summary(recorded: list | None = None, top: int = 15) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_picture(path: str, recorded: list | None = None) -> None:
-    """A PNG of the timeline: one row per lane, a bar per event."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    recorded = events() if recorded is None else recorded
-    rows: dict[str, int] = {}
-    colours = {"api": "tab:blue", "copy": "tab:cyan", "task": "tab:orange", "op": "tab:green"}
-    origin = min((e[3] for e in recorded), default=0)
-    bars: dict[tuple, list] = {}
-    for kind, name, lane, start_ns, end_ns, _ in recorded:
-        title = {"api": f"host thread {lane}", "copy": f"host thread {lane}",
-                 "task": str(lane), "op": f"{lane} ops"}[kind]
-        row = rows.setdefault(title, len(rows))
-        bars.setdefault((row, kind), []).append(((start_ns - origin) / 1e6,
-                                                 max(end_ns - start_ns, 1000) / 1e6))
-    figure, axes = plt.subplots(figsize=(14, 1.0 + 0.5 * max(len(rows), 1)))
-    for (row, kind), spans in bars.items():
-        axes.broken_barh(spans, (row - 0.4, 0.8), facecolors=colours[kind])
-    axes.set_yticks(range(len(rows)))
-    axes.set_yticklabels(list(rows))
-    axes.invert_yaxis()
-    axes.set_xlabel("ms since the first event")
-    axes.set_title("openacl timeline (blue: API calls, orange: stream tasks, green: operators)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-
 def write_outputs(folder: str, recorded: list | None = None) -> dict:
     """Write ``trace.json`` (Chrome trace / Perfetto), ``summary.txt`` and ``timeline.png``."""
     recorded = events() if recorded is None else recorded
@@ -234,5 +205,5 @@ def write_outputs(folder: str, recorded: list | None = None) -> dict:
         json.dump({"traceEvents": trace_events(recorded), "displayTimeUnit": "ms"}, handle)
     with open(paths["summary"], "w", encoding="utf-8") as handle:
         handle.write(summary(recorded))
-    write_picture(paths["picture"], recorded)
+    picture.write(paths["picture"], recorded)
     return paths
