@@ -12,7 +12,7 @@ from openacl.constants import ErrorCode as E
 
 __all__ = [
     "AclError", "InvalidParam", "RepeatInitialize", "RepeatFinalize",
-    "InvalidFile", "ParseFile", "InvalidDumpConfig", "InvalidProfilingConfig",
+    "InvalidFile", "ParseFile", "InvalidDumpConfig",
     "InvalidDevice", "ContextNotSet", "StreamContextMismatch", "ModelContextMismatch",
     "RuntimeParamInvalid", "MemoryAllocation", "NoStreamResource", "FeatureNotSupported",
     "ApiNotSupported",
@@ -73,10 +73,6 @@ class ParseFile(AclError):
 
 class InvalidDumpConfig(AclError):
     code = E.ACL_ERROR_INVALID_DUMP_CONFIG
-
-
-class InvalidProfilingConfig(AclError):
-    code = E.ACL_ERROR_INVALID_PROFILING_CONFIG
 
 
 class InvalidDevice(AclError):

@@ -19,8 +19,7 @@ import os
 from dataclasses import dataclass
 
 from openacl.constants import ErrorCode
-from openacl.errors import (AclError, InvalidFile, InvalidParam, ParseFile,
-                            InvalidProfilingConfig)
+from openacl.errors import AclError, InvalidFile, InvalidParam, ParseFile
 
 __all__ = ["InitConfig", "read_init_config"]
 
@@ -33,7 +32,7 @@ class InitConfig:
     err_msg_mode: int = 0                 # 0: per thread, 1: per process
     default_device: int | None = None
     dump: object | None = None            # "dump": an openacl.dump.config.DumpConfig
-    profiler: dict | None = None
+    profiler: object | None = None        # "profiler": an openacl.profiling.config.ProfilerConfig
     raw: dict | None = None
     precision: str | None = None          # "openacl.precision": the precision setting
     engine: str | None = None             # "openacl.engine"
@@ -102,17 +101,11 @@ def _dump(data: dict):
     return check_section(data.get("dump"))
 
 
-def _profiler(data: dict) -> dict | None:
-    section = data.get("profiler")
-    if section is None:
-        return None
-    if not isinstance(section, dict):
-        raise InvalidProfilingConfig('"profiler" must be a JSON object')
-    switch = section.get("switch", "off")
-    if switch not in ("on", "off"):
-        raise InvalidProfilingConfig(f'"profiler.switch" must be "on" or "off", not '
-                                     f"{json.dumps(switch)}")
-    return section
+def _profiler(data: dict):
+    """The "profiler" section, checked (openacl.profiling.config): a ProfilerConfig, or None."""
+    from openacl.profiling.config import check_section
+
+    return check_section(data.get("profiler"))
 
 
 def _openacl(data: dict) -> tuple[str | None, str | None, dict | None]:

@@ -8,7 +8,6 @@ down so the next use starts clean.
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import sys
 import threading
@@ -277,16 +276,15 @@ def _stop_streams_at_exit() -> None:
                          f"{bound:.0f} s; exiting without waiting for it\n")
 
 
-def _start_profiler(section: dict | None) -> bool:
-    """The ``acl.init`` JSON ``profiler`` section: with ``"switch": "on"`` the timeline is
-    recorded from now to ``acl.finalize``, into ``output`` (default ``./openacl_profile``);
-    ``"task_time": "off"`` leaves the models' operators out. Return whether it started."""
-    if not section or section.get("switch", "off") != "on":
+def _start_profiler(config) -> bool:
+    """The ``acl.init`` JSON ``profiler`` section (openacl.profiling.config): with
+    ``"switch": "on"`` the timeline is recorded from now to ``acl.finalize``. Return whether
+    it started."""
+    if config is None or not config.on:
         return False
     from openacl.profiling import recorder
 
     if recorder.is_on():                   # acl.prof or openacl profile already records
         return False
-    output = section.get("output") or os.path.join(os.getcwd(), "openacl_profile")
-    recorder.start(output=output, ops=section.get("task_time", "on") != "off")
+    recorder.start(output=config.output, ops=config.ops)
     return True

@@ -15,7 +15,6 @@ ACL_ERROR_REPEAT_INITIALIZE = 100002
 ACL_ERROR_INVALID_FILE = 100003
 ACL_ERROR_PARSE_FILE = 100006
 ACL_ERROR_INVALID_DUMP_CONFIG = 100009
-ACL_ERROR_INVALID_PROFILING_CONFIG = 100010
 ACL_ERROR_REPEAT_FINALIZE = 100037
 ACL_ERROR_FAILURE = 500001
 ACL_ERROR_RT_CONTEXT_NULL = 107002
@@ -59,7 +58,7 @@ def test_init_reads_a_valid_config(tmp_path):
     ('{"err_msg_mode": 1}', ACL_ERROR_INVALID_PARAM),
     ('{"dump": {"dump_mode": "sideways"}}', ACL_ERROR_INVALID_DUMP_CONFIG),
     ('{"dump": {"dump_list": [{"model_name": "m"}]}}', ACL_ERROR_INVALID_DUMP_CONFIG),
-    ('{"profiler": {"switch": "maybe"}}', ACL_ERROR_INVALID_PROFILING_CONFIG),
+    ('{"profiler": {"switch": "maybe"}}', ACL_ERROR_INVALID_PARAM),
     ('{"defaultDevice": {"default_device": "01"}}', ACL_ERROR_FAILURE),
     ('{"defaultDevice": {"default_device": "\u0660"}}', ACL_ERROR_FAILURE),   # Arabic-Indic 0
 ])

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
+
 APP = pathlib.Path(__file__).with_name("profiled_app.py")
 RUNS = 4
 
@@ -78,8 +80,46 @@ def test_the_acl_init_profiler_section_records_until_finalize(tmp_path):
     names = Counter(e["name"] for e in trace["traceEvents"] if e.get("ph") == "X")
     assert names["acl.rt.create_stream"] == names["acl.rt.synchronize_stream"] == 1
     assert names["acl.finalize"] == 0               # recording ends inside finalize
-    config.write_text(json.dumps({"profiler": {"switch": "maybe"}}))
-    assert acl.init(str(config)) == 100010          # ACL_ERROR_INVALID_PROFILING_CONFIG
+
+
+@pytest.mark.parametrize("section, words", [
+    ({"switch": "maybe"}, ['"profiler.switch"', '"on" or "off"']),
+    ({"switch": "off", "swtich": "on"}, ['"profiler.swtich"', "not a profiler option"]),
+    ({"switch": "on", "task_time": "l9"}, ['"profiler.task_time"', "'l0'"]),
+    ({"switch": "on", "aic_metrics": "Speed"}, ['"profiler.aic_metrics"', "PipeUtilization"]),
+    ({"switch": "on", "sys_cpu_freq": "fast"}, ['"profiler.sys_cpu_freq"', "Hz"]),
+    ({"switch": "on", "host_sys": "cpu,gpu"}, ['"profiler.host_sys"', "cpu|mem"]),
+    ({"switch": "on", "output": 3}, ['"profiler.output"', "a string"]),
+    ("on", ['"profiler" must be a JSON object']),
+])
+def test_a_profiler_section_msprof_would_reject_fails_acl_init(tmp_path, section, words):
+    """msprof checks every key before the switch; aclInit then returns
+    ACL_ERROR_INVALID_PARAM. Nothing is recorded and acl.init works again afterwards."""
+    import acl
+
+    config = tmp_path / "acl.json"
+    config.write_text(json.dumps({"profiler": section}))
+    assert acl.init(str(config)) == 100000
+    message = acl.get_recent_err_msg()
+    assert all(word in message for word in words), message
+    from openacl.profiling import recorder
+
+    assert not recorder.is_on()
+    assert acl.init() == 0 and acl.finalize() == 0
+
+
+def test_a_valid_section_with_the_switch_off_records_nothing(tmp_path):
+    import acl
+    from openacl.profiling import recorder
+
+    config = tmp_path / "acl.json"
+    config.write_text(json.dumps({"profiler": {"switch": "off", "output": str(tmp_path / "p"),
+                                               "task_time": "l1", "aicpu": "on",
+                                               "aic_metrics": "PipeUtilization"}}))
+    assert acl.init(str(config)) == 0
+    assert not recorder.is_on()
+    assert acl.finalize() == 0
+    assert not (tmp_path / "p").exists()
 
 
 def test_openvino_layers_are_on_the_timeline_too(tmp_path):
