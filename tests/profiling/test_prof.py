@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -28,24 +29,31 @@ def test_misuse_codes():
     assert acl.prof.model_unsubscribe(7) == 100000
 
 
+@contextlib.contextmanager
+def _profiling(out):
+    """acl.prof around the block, as the samples write it: API and task level, device 0."""
+    config = acl.prof.create_config([0], 0, 0, ACL_PROF_ACL_API | ACL_PROF_TASK_TIME)
+    assert acl.prof.init(str(out)) == 0
+    assert acl.prof.start(config) == 0
+    yield
+    assert acl.prof.stop(config) == 0
+    assert acl.prof.finalize() == 0
+    assert acl.prof.destroy_config(config) == 0
+
+
 def test_timeline_of_api_calls_and_stream_tasks(tmp_path):
     out = tmp_path / "prof"
     with session():
-        config = acl.prof.create_config([0], 0, 0, ACL_PROF_ACL_API | ACL_PROF_TASK_TIME)
-        assert acl.prof.init(str(out)) == 0
-        assert acl.prof.start(config) == 0
-        stream, _ = acl.rt.create_stream()
-        dev, _ = acl.rt.malloc(4096, 0)
-        host, _ = acl.rt.malloc_host(4096)
-        for _ in range(3):
-            assert acl.rt.memcpy_async(dev, 4096, host, 4096, 1, stream) == 0
-        assert acl.rt.synchronize_stream(stream) == 0
-        assert acl.prof.stop(config) == 0
-        assert acl.prof.finalize() == 0
+        with _profiling(out):
+            stream, _ = acl.rt.create_stream()
+            dev, _ = acl.rt.malloc(4096, 0)
+            host, _ = acl.rt.malloc_host(4096)
+            for _ in range(3):
+                assert acl.rt.memcpy_async(dev, 4096, host, 4096, 1, stream) == 0
+            assert acl.rt.synchronize_stream(stream) == 0
         acl.rt.free(dev)
         acl.rt.free_host(host)
         acl.rt.destroy_stream(stream)
-        acl.prof.destroy_config(config)
     trace = json.loads((out / "trace.json").read_text())["traceEvents"]
     complete = [e for e in trace if e["ph"] == "X"]
     for event in complete:
@@ -237,24 +245,19 @@ def _check_trace_event_format(document: dict) -> None:
 def test_trace_json_follows_the_trace_event_format(tmp_path):
     out = tmp_path / "prof"
     with session():
-        config = acl.prof.create_config([0], 0, 0, ACL_PROF_ACL_API | ACL_PROF_TASK_TIME)
-        assert acl.prof.init(str(out)) == 0
-        assert acl.prof.start(config) == 0
-        model_id, ret = acl.mdl.load_from_file(_relu_om(tmp_path))
-        assert ret == 0
-        stream, _ = acl.rt.create_stream()
-        dev, _ = acl.rt.malloc(1024, 0)
-        host, _ = acl.rt.malloc_host(1024)
-        assert acl.rt.memcpy_async(dev, 1024, host, 1024, 1, stream) == 0
-        assert acl.rt.memcpy(host, 1024, dev, 1024, 2) == 0
-        assert acl.rt.synchronize_stream(stream) == 0
-        assert acl.prof.stop(config) == 0
-        assert acl.prof.finalize() == 0
+        with _profiling(out):
+            model_id, ret = acl.mdl.load_from_file(_relu_om(tmp_path))
+            assert ret == 0
+            stream, _ = acl.rt.create_stream()
+            dev, _ = acl.rt.malloc(1024, 0)
+            host, _ = acl.rt.malloc_host(1024)
+            assert acl.rt.memcpy_async(dev, 1024, host, 1024, 1, stream) == 0
+            assert acl.rt.memcpy(host, 1024, dev, 1024, 2) == 0
+            assert acl.rt.synchronize_stream(stream) == 0
         acl.mdl.unload(model_id)
         acl.rt.free(dev)
         acl.rt.free_host(host)
         acl.rt.destroy_stream(stream)
-        acl.prof.destroy_config(config)
     document = json.loads((out / "trace.json").read_text())
     _check_trace_event_format(document)
     broken = dict(document, traceEvents=document["traceEvents"] + [{"ph": "X", "name": "x"}])
