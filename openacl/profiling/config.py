@@ -29,6 +29,7 @@ FREQUENCY_KEYS = ("sys_hardware_mem_freq", "sys_io_sampling_freq", "sys_intercon
                   "sys_cpu_freq", "dvpp_freq", "host_sys_usage_freq", "sys_lp_freq")
 LIST_KEYS = {"host_sys": ("cpu", "mem", "disk", "network", "osrt"),
              "host_sys_usage": ("cpu", "mem")}
+# known, and their values not checked here (msprof checks the last three per platform)
 FREE_KEYS = ("output", "storage_limit", "instr_profiling_freq", "optype", "llc_profiling",
              "sys_mem_serviceflow")
 AIC_METRICS = ("ArithmeticUtilization", "PipeUtilization", "Memory", "MemoryL0",

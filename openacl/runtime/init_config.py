@@ -1,7 +1,8 @@
 """The JSON configuration file of ``acl.init(config_path)``, read and validated as ACL does.
 
-No path or an empty path, an empty file and ``{}`` all mean the defaults. Keys ACL does not
-know are ignored, as ACL ignores them.
+No path or an empty path, an empty file and ``{}`` all mean the defaults. Top-level keys ACL
+does not know are ignored, as ACL ignores them (inside the ``profiler`` section msprof
+rejects them: openacl.profiling.config).
 
 openacl's own settings sit under the key ``"openacl"`` (ACL ignores it)::
 

@@ -35,10 +35,12 @@ def _profiling(out):
     config = acl.prof.create_config([0], 0, 0, ACL_PROF_ACL_API | ACL_PROF_TASK_TIME)
     assert acl.prof.init(str(out)) == 0
     assert acl.prof.start(config) == 0
-    yield
-    assert acl.prof.stop(config) == 0
-    assert acl.prof.finalize() == 0
-    assert acl.prof.destroy_config(config) == 0
+    try:
+        yield
+    finally:                                    # a failing block must not leave it recording
+        assert acl.prof.stop(config) == 0
+        assert acl.prof.finalize() == 0
+        assert acl.prof.destroy_config(config) == 0
 
 
 def test_timeline_of_api_calls_and_stream_tasks(tmp_path):
